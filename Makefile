@@ -1,0 +1,60 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test` (both idempotent).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PROCESSOR_SPACY_MODEL ?= en_core_web_sm
+
+.PHONY: install kafka-jars model-check lint test test-unit test-integration run demo kafka-start kafka-stop \
+        schemas eval bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+kafka-jars: install
+	@$(BIN)/python deploy/kafka/local_kafka.py fetch >/dev/null
+
+model-check: install
+	@$(BIN)/python -m processors.nlp --check
+
+lint: install
+	$(BIN)/ruff check ingest processors tests deploy
+	$(BIN)/ruff format --check ingest processors tests deploy
+	$(BIN)/mypy
+
+test: install kafka-jars model-check lint
+	$(BIN)/python -m pytest
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: install kafka-jars model-check
+	$(BIN)/python -m pytest tests/integration
+
+run: install kafka-jars model-check
+	$(BIN)/python deploy/local/stack.py run
+
+demo: install kafka-jars model-check
+	$(BIN)/python deploy/local/stack.py demo
+
+kafka-start: kafka-jars
+	$(BIN)/python deploy/kafka/local_kafka.py start
+
+kafka-stop:
+	$(BIN)/python deploy/kafka/local_kafka.py stop
+
+schemas: install
+	$(BIN)/python -m ingest.contract.schemas docs/schemas
+
+eval: install model-check
+	$(BIN)/idlib-processor eval --gold $(GOLD)
+
+bench: install kafka-jars model-check
+	$(BIN)/python tests/benchmarks/bench_extract.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Ingest service: polls feeds, cleans article pages, publishes Article messages to Kafka."""

@@ -1,0 +1,180 @@
+"""Message contract v1: the Article and Incident models every service reads and writes."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION: Literal[1] = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
+
+# ACLED event taxonomy, spelled exactly as ACLED spells it.
+TAXONOMY: dict[str, tuple[str, ...]] = {
+    "Battles": ("Armed clash", "Government regains territory", "Non-state actor overtakes territory"),
+    "Explosions/Remote violence": (
+        "Chemical weapon",
+        "Air/drone strike",
+        "Suicide bomb",
+        "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED",
+        "Grenade",
+    ),
+    "Violence against civilians": ("Sexual violence", "Attack", "Abduction/forced disappearance"),
+    "Protests": ("Peaceful protest", "Protest with intervention", "Excessive force against protesters"),
+    "Riots": ("Violent demonstration", "Mob violence"),
+    "Strategic developments": (
+        "Agreement",
+        "Arrests",
+        "Change to group/activity",
+        "Disrupted weapons use",
+        "Headquarters or base established",
+        "Looting/property destruction",
+        "Non-violent transfer of territory",
+        "Other",
+    ),
+}
+
+EventType = Literal[
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+]
+SubEventType = Literal[
+    "Armed clash",
+    "Government regains territory",
+    "Non-state actor overtakes territory",
+    "Chemical weapon",
+    "Air/drone strike",
+    "Suicide bomb",
+    "Shelling/artillery/missile attack",
+    "Remote explosive/landmine/IED",
+    "Grenade",
+    "Sexual violence",
+    "Attack",
+    "Abduction/forced disappearance",
+    "Peaceful protest",
+    "Protest with intervention",
+    "Excessive force against protesters",
+    "Violent demonstration",
+    "Mob violence",
+    "Agreement",
+    "Arrests",
+    "Change to group/activity",
+    "Disrupted weapons use",
+    "Headquarters or base established",
+    "Looting/property destruction",
+    "Non-violent transfer of territory",
+    "Other",
+]
+
+
+def stable_id(*parts: str, length: int = 32) -> str:
+    """A stable hex id from text parts: replays and restarts produce the same key."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Article(_Message):
+    """One cleaned news article, as published by the ingest service (key: article_id)."""
+
+    article_id: str = Field(description="Stable hash of canonical_url (32 hex characters).")
+    url: str = Field(description="The link as the feed gave it.")
+    canonical_url: str = Field(
+        description="Canonicalised link: lower-case scheme/host, no tracking params or fragment."
+    )
+    feed_id: str
+    source_name: str
+    title: str
+    text: str = Field(min_length=1, description="Cleaned body text; never empty.")
+    author: str | None = None
+    language: str | None = None
+    published_at: AwareDatetime | None = None
+    fetched_at: AwareDatetime
+    content_hash: str = Field(description="SHA-256 of text.")
+    revision: int = Field(default=1, ge=1, description="1, then +1 each time the article's text changes.")
+    text_source: Literal["page", "feed_summary"] = Field(
+        default="page",
+        description="Where the text came from: the cleaned page, or the feed's summary as a fallback.",
+    )
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    @staticmethod
+    def id_for(canonical_url: str) -> str:
+        return stable_id(canonical_url)
+
+    @model_validator(mode="after")
+    def _id_matches_url(self) -> Article:
+        if self.article_id != self.id_for(self.canonical_url):
+            raise ValueError("article_id must be the stable hash of canonical_url")
+        return self
+
+
+class Location(_Message):
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    admin1: str | None = None
+    admin2: str | None = None
+    admin3: str | None = None
+    geo_precision: Literal[1, 2, 3] = Field(
+        description="ACLED: 1 the town itself, 2 near/part of a region, 3 larger region."
+    )
+
+
+class Actor(_Message):
+    name: str
+    role: Literal["actor1", "actor2", "associated"]
+
+
+class Evidence(_Message):
+    sentence: str
+    start: int = Field(ge=0, description="Character offset of the sentence in the article text.")
+    end: int = Field(ge=0)
+
+
+class Source(_Message):
+    url: str | None = None
+    title: str | None = None
+    published_at: AwareDatetime | None = None
+    source_name: str | None = None
+
+
+class Incident(_Message):
+    """One incident found in an article (key: incident_id)."""
+
+    incident_id: str = Field(description="Stable hash of article_id, date, event type, place and evidence offsets.")
+    article_id: str
+    event_type: EventType
+    sub_event_type: SubEventType
+    date: date
+    date_precision: Literal["day", "week", "month"]
+    location: Location | None
+    actors: list[Actor] = Field(default_factory=list)
+    killed: int | None = Field(default=None, ge=0, description="null when the text says nothing, 0 when none died.")
+    injured: int | None = Field(default=None, ge=0)
+    kidnapped: int | None = Field(default=None, ge=0)
+    weapons: list[str] = Field(default_factory=list)
+    evidence: Evidence
+    confidence: float = Field(ge=0, le=1)
+    source: Source
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _sub_event_belongs(self) -> Incident:
+        if self.sub_event_type not in TAXONOMY[self.event_type]:
+            raise ValueError(f"sub_event_type {self.sub_event_type!r} is not a kind of {self.event_type!r}")
+        return self

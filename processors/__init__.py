@@ -1,0 +1,1 @@
+"""Processor service: finds Idlib incidents in articles and publishes Incident events."""
