@@ -1,0 +1,133 @@
+"""Command line of the processor service: `worker`, `tail`, `extract` and `eval`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from pydantic import ValidationError
+
+from ingest.contract import ConfigurationError, PermanentError
+from ingest.contract import jsonlog
+from processors.settings import ProcessorSettings
+
+log = logging.getLogger("processors")
+
+
+@contextmanager
+def _open(path: str | None, mode: str, default: IO[str]) -> Iterator[IO[str]]:
+    if path in (None, "-"):
+        yield default
+    else:
+        with Path(path).open(mode, encoding="utf-8") as handle:  # type: ignore[arg-type]
+            yield handle
+
+
+def _extractor(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
+    from processors.extract import Extractor
+    from processors.nlp import build_pipeline
+
+    return Extractor(build_pipeline(settings.spacy_model, settings.gazetteer_dir), batch_size=settings.nlp_batch_size)
+
+
+def cmd_extract(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """JSONL in -> JSONL out, same order; a bad line yields {"id", "incidents": [], "error"} and a log line."""
+    from processors.documents import from_json_line
+
+    extractor = _extractor(settings)
+    with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
+        batch: list[tuple[int, str]] = []
+
+        def flush() -> None:
+            docs, slots = [], []
+            rows: list[dict[str, object]] = []
+            for number, line in batch:
+                try:
+                    docs.append(from_json_line(line))
+                    slots.append(len(rows))
+                    rows.append({})
+                except PermanentError as exc:
+                    log.warning("bad input line", extra={"line": number, "reason": str(exc)})
+                    rows.append({"id": _guess_id(line), "incidents": [], "error": str(exc)})
+            for slot, doc, incidents in zip(slots, docs, extractor.extract_batch(docs), strict=True):
+                rows[slot] = {"id": doc.id, "incidents": [i.model_dump(mode="json") for i in incidents]}
+            for row in rows:
+                sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            batch.clear()
+
+        for number, line in enumerate(source, start=1):
+            if line.strip():
+                batch.append((number, line))
+            if len(batch) >= settings.nlp_batch_size:
+                flush()
+        flush()
+    return 0
+
+
+def _guess_id(line: str) -> object:
+    try:
+        value = json.loads(line)
+        return value.get("id") if isinstance(value, dict) else None
+    except json.JSONDecodeError:
+        return None
+
+
+def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    from processors.documents import parse_published
+    from processors.evaluate import format_report, score
+    from processors.extract import Document
+
+    records = [json.loads(line) for line in Path(args.gold).read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [
+        Document(id=r["id"], text=r["text"], title=r.get("title") or "", published=parse_published(r.get("published")))
+        for r in records
+    ]
+    report = score(records, _extractor(settings).extract_batch(docs))
+    print(f"gold: {args.gold} ({len(records)} documents)")
+    print(format_report(report))
+    if args.errors:
+        Path(args.errors).write_text(
+            "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in report.errors) + "\n", encoding="utf-8"
+        )
+    if args.json:
+        print(json.dumps(report.summary()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idlib-processor", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("extract", help="JSONL texts in -> JSONL incidents out (no Kafka)")
+    p.add_argument("--input", "-i", default=None, help="input file (default stdin)")
+    p.add_argument("--output", "-o", default=None, help="output file (default stdout)")
+    p = sub.add_parser("eval", help="score extraction against a labelled gold JSONL file")
+    p.add_argument("--gold", required=True)
+    p.add_argument("--errors", default=None, help="write per-document mistakes as JSONL here")
+    p.add_argument("--json", action="store_true", help="also print the scores as one JSON line")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = ProcessorSettings()
+    except ValidationError as exc:
+        print(f"error: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    jsonlog.configure(settings.log_level)
+    handlers = {"extract": cmd_extract, "eval": cmd_eval}
+    try:
+        return handlers[args.command](args, settings)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

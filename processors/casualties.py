@@ -1,0 +1,159 @@
+"""Counts killed, injured and kidnapped people in incident text (pure). None: not said; 0: said none."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "another": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+    "a dozen": 12, "couple": 2, "a couple": 2, "pair": 2,
+}  # fmt: skip
+_ARTICLE_NUMBERS = frozenset({"a", "an", "another"})
+KILLED = "killed"
+INJURED = "injured"
+KIDNAPPED = "kidnapped"
+_VERBS = {
+    KILLED: r"killed|died|dead|killing|kills|kill|fatalities|fatality|deaths|death|lost (?:his|her|their) li(?:fe|ves)|"
+    r"assassinated|executed|slain|shot dead|perished|bodies|beheaded|murdered",
+    INJURED: r"injured|wounded|injuring|wounding|injuries|injury|hurt|wounds|injures|wounds|maimed",
+    KIDNAPPED: r"abducted|kidnapped|abducting|kidnapping|abduction|taken hostage|held hostage|seized",
+}
+_VERB_RE = {kind: re.compile(rf"^(?:{pattern})\b", re.I) for kind, pattern in _VERBS.items()}
+_PERSON = re.compile(
+    r"^(?:people|persons?|civilians?|soldiers?|fighters?|members?|m[ae]n|wom[ae]n|child(?:ren)?|rebels?|"
+    r"militiam[ae]n|militants?|volunteers?|workers?|staff|drivers?|gunmen|gunman|elements?|troops?|personnel|"
+    r"officers?|commanders?|nurses?|doctors?|employees?|boys?|girls?|others?|residents?|farmers?|shepherds?|"
+    r"individuals?|recruits?|policem[ae]n|guards?|journalists?|activists?|paramedics?|rescuers?|teenagers?|"
+    r"infants?|brothers?|sons?|daughters?|relatives?|leaders?|jihadists?|of them|more|mercenar(?:y|ies)|"
+    r"detainees?|prisoners?|operatives?|conscripts?|defectors?|youths?|students?|patients?)\b",
+    re.I,
+)
+_TOKEN = re.compile(r"\d+(?:,\d{3})*|[A-Za-z][A-Za-z'-]*|[.;:!?,()]")
+_ZERO = [
+    (re.compile(r"\b(?:neither|no) (?:injuries|injured|wounded|casualties) (?:n?or|and) (?:fatalities|deaths|dead)\b", re.I),
+     (KILLED, INJURED)),
+    (re.compile(r"\b(?:neither|no) (?:fatalities|deaths|dead) (?:n?or|and) (?:injuries|injured|wounded|casualties)\b", re.I),
+     (KILLED, INJURED)),
+    (re.compile(r"\b(?:no|without(?: any)?|zero) (?:casualties|victims|human losses|one was (?:hurt|harmed))\b", re.I),
+     (KILLED, INJURED)),
+    (re.compile(r"\bno(?: one| one was| person was)? (?:fatalities|deaths|killed|dead)\b|\bno one (?:was )?killed\b", re.I),
+     (KILLED,)),
+    (re.compile(r"\bno (?:injuries|injured|wounded)\b|\bno one (?:was )?(?:injured|wounded)\b", re.I), (INJURED,)),
+]  # fmt: skip
+_TOTAL = re.compile(
+    r"\b(?:total|overall) (?:number of )?fatalities (?:were |was )?(?:coded|put|counted|stand) (?:to|as|at) (\d+)|"
+    r"(?:^|[.;]\s+)(\d+) fatalit(?:y|ies)(?: (?:were |was )?(?:reported|recorded))?\s*[.;]?\s*$",
+    re.I | re.M,
+)
+_WINDOW = 8
+
+
+@dataclass(frozen=True)
+class Casualties:
+    killed: int | None = None
+    injured: int | None = None
+    kidnapped: int | None = None
+
+
+def parse_number(word: str) -> int | None:
+    lowered = word.lower().replace(",", "")
+    if lowered.isdigit():
+        value = int(lowered)
+        return None if 1900 <= value <= 2100 else value
+    return NUMBER_WORDS.get(lowered)
+
+
+def _strip_parentheses(text: str) -> str:
+    return re.sub(r"\([^)]*\)", lambda m: " " * len(m.group(0)), text)
+
+
+def _verb_at(tokens: list[str], i: int) -> str | None:
+    rest = " ".join(tokens[i : i + 4])
+    for kind, pattern in _VERB_RE.items():
+        if pattern.match(rest):
+            return kind
+    return None
+
+
+def _person_follows(tokens: list[str], i: int) -> bool:
+    return any(_PERSON.match(" ".join(tokens[j : j + 2])) for j in range(i + 1, min(len(tokens), i + 4)))
+
+
+def _count_forward(
+    tokens: list[str], i: int, value: int, is_article: bool, person_implied: bool = False
+) -> tuple[str, int] | None:
+    """NUM [person words] [were|was ...] VERB: "two Russian soldiers were wounded"."""
+    saw_person = person_implied or (not is_article and tokens[i].isdigit())
+    for j in range(i + 1, min(len(tokens), i + 1 + _WINDOW)):
+        tok = tokens[j]
+        if tok in {".", ";", ":", "!", "?", ","} or parse_number(tok) is not None and tok.lower() not in {"a", "an"}:
+            return None
+        if _PERSON.match(" ".join(tokens[j : j + 2])):
+            saw_person = True
+            continue
+        kind = _verb_at(tokens, j)
+        if kind:
+            return (kind, value) if saw_person or j == i + 1 else None
+    return None
+
+
+def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) -> str | None:
+    """VERB-ing NUM / the injury of NUM / killed NUM: "wounding three soldiers", "the death of two"."""
+    for back in range(1, max_back + 1):
+        j = i - back
+        if j < 0:
+            return None
+        if tokens[j].lower() in {"of", "at", "least", "about", "around", "some", "nearly", "almost", "than", "more"}:
+            continue
+        kind = _verb_at(tokens, j)
+        return kind if kind and tokens[j].lower() not in {"dead", "bodies"} else None
+    return None
+
+
+def count(text: str) -> Casualties:
+    """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
+    clean = _strip_parentheses(text)
+    totals: dict[str, int | None] = {KILLED: None, INJURED: None, KIDNAPPED: None}
+
+    def add(kind: str, value: int) -> None:
+        totals[kind] = (totals[kind] or 0) + value
+
+    for pattern, kinds in _ZERO:
+        if pattern.search(clean):
+            for kind in kinds:
+                totals[kind] = totals[kind] or 0
+    tokens = _TOKEN.findall(re.sub(r"\bthe other (?=(?:was|is|had been|has been)\b)", "one other ", clean, flags=re.I))
+    used: set[int] = set()
+    for i, tok in enumerate(tokens):
+        lowered = tok.lower()
+        if lowered == "a" and i + 1 < len(tokens) and tokens[i + 1].lower() in {"dozen", "couple"}:
+            continue
+        if lowered in {"dozen", "couple"} and i > 0 and tokens[i - 1].lower() == "a":
+            value: int | None = NUMBER_WORDS[lowered]
+        else:
+            value = parse_number(tok)
+        if value is None or i in used:
+            continue
+        after_other = i > 0 and tokens[i - 1].lower() in {"other", "others"}
+        if i > 0 and tokens[i - 1].lower() == "the" and lowered == "one":
+            continue
+        is_article = lowered in _ARTICLE_NUMBERS and lowered != "another"
+        if is_article:
+            backward = _count_backward(tokens, i, value, max_back=1) if _person_follows(tokens, i) else None
+        else:
+            backward = _count_backward(tokens, i, value)
+        if backward:
+            add(backward, value)
+            used.add(i)
+            continue
+        forward = _count_forward(tokens, i, value, is_article, person_implied=after_other)
+        if forward:
+            add(*forward)
+            used.add(i)
+    for match in _TOTAL.finditer(clean):
+        totals[KILLED] = int(match.group(1) or match.group(2))
+    return Casualties(totals[KILLED], totals[INJURED], totals[KIDNAPPED])

@@ -1,0 +1,97 @@
+"""Finds date expressions in a sentence and resolves them against the publication date (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import dateparser
+
+Precision = Literal["day", "week", "month"]
+
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"  # noqa: E501
+_DAY = r"(?:[0-2]?\d|3[01])(?:st|nd|rd|th)?"
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_YEAR = r"(?:19|20)\d{2}"
+# Most specific first; each alternative is a named group telling its precision.
+DATE_RE = re.compile(
+    rf"""\b(?:
+      (?P<dmy>{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR})
+    | (?P<mdy>{_MONTH}\s+{_DAY},?\s+{_YEAR})
+    | (?P<iso>{_YEAR}-[01]\d-[0-3]\d)
+    | (?P<dm>{_DAY}\s+(?:of\s+)?{_MONTH}(?![\s,]*{_YEAR}))
+    | (?P<md>{_MONTH}\s+{_DAY}(?![\d,]*\s*{_YEAR})(?!\s*(?:km|kilomet|people|civilians|fighters|soldiers)))
+    | (?P<my>{_MONTH},?\s+{_YEAR})
+    | (?P<rel>yesterday|the\s+day\s+before\s+yesterday|today|last\s+night|this\s+morning|tonight|earlier\s+today)
+    | (?P<wd>(?:last\s+)?{_WEEKDAY}(?:\s+(?:morning|evening|night|afternoon))?)
+    | (?P<week>last\s+week|this\s+week|past\s+week)
+    | (?P<month>last\s+month|this\s+month|(?<=in\s)(?:early|mid|late)?-?\s*{_MONTH}(?!\s+{_DAY}))
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PRECISION: dict[str, Precision] = {
+    "dmy": "day", "mdy": "day", "iso": "day", "dm": "day", "md": "day", "rel": "day", "wd": "day",
+    "week": "week", "month": "month", "my": "month",
+}  # fmt: skip
+MAX_AGE_DAYS = 400  # an incident report older than this relative to its article is background, not news
+
+
+@dataclass(frozen=True)
+class DateMention:
+    start: int
+    end: int
+    text: str
+    value: date
+    precision: Precision
+
+
+def _resolve(text: str, kind: str, published: datetime) -> date | None:
+    cleaned = re.sub(r"\b(?:last|this|morning|evening|night|afternoon|early|mid|late)\b", " ", text, flags=re.I)
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", cleaned).replace(" of ", " ").strip(" -")
+    base = published.replace(tzinfo=None)
+    if kind == "week":
+        return (base - timedelta(days=7 if "last" in text.lower() or "past" in text.lower() else 0)).date()
+    if kind == "rel":
+        lowered = text.lower()
+        if "before yesterday" in lowered:
+            return (base - timedelta(days=2)).date()
+        if "yesterday" in lowered or "last night" in lowered:
+            return (base - timedelta(days=1)).date()
+        return base.date()
+    if kind == "month" and text.lower().startswith("last month"):
+        first = base.replace(day=1) - timedelta(days=1)
+        return first.replace(day=1).date()
+    if kind == "month" and text.lower().startswith("this month"):
+        return base.replace(day=1).date()
+    settings = {
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "past",
+        "PREFER_DAY_OF_MONTH": "first",
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    parsed = dateparser.parse(cleaned, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    if parsed is None:
+        return None
+    if kind == "wd" and parsed.date() >= base.date():  # "on Tuesday" in a report means the last Tuesday
+        parsed -= timedelta(days=7)
+    return parsed.date()
+
+
+def find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMention]:
+    """Every date expression in text that resolves to a day not after publication and not long before it."""
+    found: list[DateMention] = []
+    for match in DATE_RE.finditer(text):
+        kind = match.lastgroup or ""
+        value = _resolve(match.group(0), kind, published)
+        if value is None:
+            continue
+        if kind == "month":
+            value = value.replace(day=1)
+        pub = published.date()
+        if value > pub + timedelta(days=1) or (pub - value).days > MAX_AGE_DAYS:
+            continue
+        found.append(DateMention(offset + match.start(), offset + match.end(), match.group(0), value, _PRECISION[kind]))
+    return found

@@ -1,0 +1,253 @@
+"""Text -> Idlib incidents: relevance test, sentence grouping, and the fields of each Incident (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ingest.contract import Actor, Evidence, Incident, Location, Source, stable_id
+from processors.actors import ActorMention, assign_roles, load_actor_types
+from processors.casualties import Casualties, count
+from processors.dates import DateMention, find_dates
+from processors.events import EventClass, classify, weapons_in
+from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
+from processors.names import fold
+
+# Reporting verbs: a sentence governed by one of these relays a claim or an opinion rather than an event, unless
+# it dates the event itself.
+OPINION_VERBS = frozenset(
+    {"claim", "believe", "think", "expect", "consider", "argue", "suggest", "deny", "threaten", "warn", "hope", "fear",
+     "want", "plan", "intend", "predict", "speculate", "doubt", "accuse", "demand", "urge", "call"}
+)  # fmt: skip
+SPEECH_VERBS = frozenset({"say", "tell", "indicate", "point", "stress", "add", "explain", "state", "note", "affirm"})
+HYPOTHETICAL = re.compile(
+    r"\b(?:may|might|could|would|will|plans? to|planning to|threaten\w* to|aims? to|intends? to|if)\b", re.I
+)
+_IDLIB_WORDS = re.compile(r"\b(?:idlib|idleb|edlib|idlip)\b")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One text to extract from (an Article, or a line of the `extract` command's input)."""
+
+    id: str
+    text: str
+    title: str = ""
+    published: datetime | None = None
+    url: str | None = None
+    source_name: str | None = None
+
+
+@dataclass
+class _Group:
+    anchor: Span
+    event: EventClass
+    paragraph: int
+    date: DateMention | None
+    places: list[Span]
+    sentences: list[Span] = field(default_factory=list)
+
+
+def is_relevant(text: str, gaz: Gazetteer, idlib_keys: frozenset[str]) -> bool:
+    """Cheap test before the model runs: the text names Idlib or a place name that exists in Idlib."""
+    folded = fold(text)
+    if _IDLIB_WORDS.search(folded):
+        return True
+    words = folded.split()
+    for n in (1, 2, 3):
+        for i in range(len(words) - n + 1):
+            if " ".join(words[i : i + n]) in idlib_keys:
+                return True
+    return False
+
+
+def _paragraph_of(doc: Doc, sent: Span, breaks: list[int]) -> int:
+    return sum(1 for b in breaks if b < sent.start_char)
+
+
+def _actor_mentions(sent: Span) -> list[ActorMention]:
+    types = {a.name: a for a in load_actor_types()}
+    mentions = []
+    for span in sent.doc.spans.get("actors", []):
+        if span.start < sent.start or span.end > sent.end:
+            continue
+        deps = {t.dep_ for t in span}
+        heads = {t.head.dep_ for t in span}
+        agent = "agent" in heads or "nsubj" in deps or "agent" in deps
+        patient = bool(deps & {"nsubjpass", "dobj"})
+        mentions.append(ActorMention(span.start_char, span.end_char, span.text, types[span.label_], agent, patient))
+    return mentions
+
+
+def _is_claim_or_opinion(sent: Span) -> bool:
+    root = sent.root
+    if root.lemma_ in OPINION_VERBS:
+        return True
+    if root.lemma_ in SPEECH_VERBS:
+        subjects = [t for t in root.children if t.dep_ in {"nsubj", "nsubjpass"}]
+        return any(t.ent_type_ == "PERSON" or t.pos_ == "PRON" or t.pos_ == "PROPN" for t in subjects)
+    return False
+
+
+def _places_in(sent: Span) -> list[Span]:
+    return [s for s in sent.doc.spans.get("places", []) if s.start >= sent.start and s.end <= sent.end]
+
+
+def _specific(gaz: Gazetteer, spans: Iterable[Span]) -> list[Span]:
+    return [s for s in spans if gaz.places[s.label_].kind != "governorate" and s._.place_precision != 3]
+
+
+def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Place, int] | None:
+    """The most specific place: towns first (Idlib ones before others), then roads/regions/bases, then the
+    governorate, looking at the anchor sentence first and then the rest of the incident's text."""
+    for spans in groups_spans:
+        if not spans:
+            continue
+        towns = [s for s in _specific(gaz, spans) if gaz.places[s.label_].kind == "town"]
+        idlib_towns = [s for s in towns if gaz.places[s.label_].admin1 == IDLIB]
+        features = [s for s in _specific(gaz, spans) if gaz.places[s.label_].kind != "town"]
+        for choice in (idlib_towns, towns, features):
+            if choice:
+                return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
+    for spans in groups_spans:
+        for span in spans:
+            place = gaz.places[span.label_]
+            return place, 3 if place.kind in {"governorate", "town"} else int(span._.place_precision)
+    return None
+
+
+class Extractor:
+    """Holds the spaCy pipeline (built once) and turns documents into incidents."""
+
+    def __init__(self, nlp: Language, gazetteer: Gazetteer | None = None, batch_size: int = 32) -> None:
+        self.nlp = nlp
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.idlib_keys = self.gazetteer.idlib_keys()
+        self.batch_size = batch_size
+
+    def relevant(self, document: Document) -> bool:
+        return is_relevant(f"{document.title}\n{document.text}", self.gazetteer, self.idlib_keys)
+
+    def extract_batch(self, documents: Sequence[Document]) -> list[list[Incident]]:
+        """Incidents for each document, in order; irrelevant documents never reach the model."""
+        results: list[list[Incident]] = [[] for _ in documents]
+        todo = [i for i, d in enumerate(documents) if d.text.strip() and self.relevant(d)]
+        texts = (documents[i].text for i in todo)
+        for i, doc in zip(todo, self.nlp.pipe(texts, batch_size=self.batch_size), strict=True):
+            results[i] = self.incidents_from_doc(documents[i], doc)
+        return results
+
+    def extract(self, document: Document) -> list[Incident]:
+        return self.extract_batch([document])[0]
+
+    # -- one parsed document -----------------------------------------------------------------------------------
+    def incidents_from_doc(self, document: Document, doc: Doc) -> list[Incident]:
+        published = document.published or datetime.now(UTC)
+        breaks = [m.start() for m in re.finditer(r"\n\s*\n|\n", doc.text)]
+        groups: list[_Group] = []
+        open_group: _Group | None = None
+        for sent in doc.sents:
+            text = sent.text.strip()
+            if len(text) < 15:
+                continue
+            paragraph = _paragraph_of(doc, sent, breaks)
+            if open_group and open_group.paragraph != paragraph:
+                open_group = None
+            mentions = _actor_mentions(sent)
+            roles = assign_roles(mentions)
+            actor1 = roles[0][0] if roles else None
+            event = classify(text, [n for n, _ in roles], actor1)
+            dates = find_dates(sent.text, published, offset=sent.start_char)
+            if event is None:
+                if open_group:
+                    open_group.sentences.append(sent)
+                continue
+            places = _places_in(sent)
+            casualties = count(text)
+            has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
+            if not dates and (_is_claim_or_opinion(sent) or (HYPOTHETICAL.search(text) and not has_count)):
+                continue
+            if open_group and self._continues(open_group, dates, places):
+                open_group.sentences.append(sent)
+                continue
+            if not (dates or has_count or places):
+                continue  # background: no date, no count, no place
+            open_group = _Group(sent, event, paragraph, dates[0] if dates else None, places, [sent])
+            groups.append(open_group)
+        incidents = [self._incident(document, doc, g, published) for g in groups]
+        unique: dict[str, Incident] = {}
+        for incident in incidents:
+            if incident is not None:
+                unique.setdefault(incident.incident_id, incident)
+        return list(unique.values())
+
+    def _continues(self, group: _Group, dates: list[DateMention], places: list[Span]) -> bool:
+        if dates and (group.date is None or dates[0].value != group.date.value):
+            return False
+        new_specific = {s.label_ for s in _specific(self.gazetteer, places)}
+        old_specific = {s.label_ for s in _specific(self.gazetteer, group.places)}
+        if dates or not new_specific or new_specific & old_specific or len(new_specific) >= 3:
+            return True
+        return not old_specific
+
+    def _incident(self, document: Document, doc: Doc, group: _Group, published: datetime) -> Incident | None:
+        gaz = self.gazetteer
+        rest_places = [p for s in group.sentences[1:] for p in _places_in(s)]
+        picked = _pick_place(gaz, [group.places, rest_places])
+        if picked is None and _IDLIB_WORDS.search(fold(document.title + " " + doc.text)):
+            picked = gaz.places[self._idlib_id()], 3
+        if picked is None:
+            return None
+        place, precision = picked
+        if place.admin1 != IDLIB:
+            return None
+        text = " ".join(s.text for s in group.sentences)
+        casualties = count(text)
+        if precision == 3 and group.date is None and casualties == Casualties():
+            return None  # "smoke rises in southern Idlib": too vague to be an incident on its own
+        admin2, admin3 = gaz.admin_for(place)
+        roles = assign_roles(
+            _actor_mentions(group.anchor), unknown_perpetrator=group.event.event_type != "Battles"
+        )
+        when: date = group.date.value if group.date else published.date()
+        precision_of_date = group.date.precision if group.date else "day"
+        anchor = group.anchor
+        confidence = group.event.strength * (0.6 + (0.2 if group.date else 0.1) + (0.2 if precision < 3 else 0.05))
+        article_id = document.id
+        incident_id = stable_id(
+            article_id, when.isoformat(), group.event.event_type, group.event.sub_event_type, place.place_id,
+            str(anchor.start_char),
+        )  # fmt: skip
+        fields: dict[str, Any] = {
+            "incident_id": incident_id,
+            "article_id": article_id,
+            "event_type": group.event.event_type,
+            "sub_event_type": group.event.sub_event_type,
+            "date": when,
+            "date_precision": precision_of_date,
+            "location": Location(
+                name=place.name, lat=round(place.lat, 5), lon=round(place.lon, 5), admin1=place.admin1,
+                admin2=admin2, admin3=admin3, geo_precision=precision,  # type: ignore[arg-type]
+            ),  # fmt: skip
+            "actors": [Actor(name=name, role=role) for name, role in roles],  # type: ignore[arg-type]
+            "killed": casualties.killed,
+            "injured": casualties.injured,
+            "kidnapped": casualties.kidnapped,
+            "weapons": weapons_in(text),
+            "evidence": Evidence(sentence=anchor.text, start=anchor.start_char, end=anchor.end_char),
+            "confidence": round(min(confidence, 1.0), 2),
+            "source": Source(
+                url=document.url, title=document.title or None, published_at=document.published,
+                source_name=document.source_name,
+            ),  # fmt: skip
+        }
+        return Incident.model_validate(fields)
+
+    def _idlib_id(self) -> str:
+        return "curated:idlib"

@@ -1,0 +1,164 @@
+"""Finds place names in a parsed document and resolves each to one gazetteer place (pure over a spaCy Doc)."""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span, Token
+
+from processors.gazetteer import (
+    COMMON_WORDS,
+    Gazetteer,
+    Place,
+    choose,
+    governorates_mentioned,
+    precision_from_context,
+    similarity,
+)
+from processors.names import ARTICLES
+
+# Lower-case words that belong inside a place name ("Ma'arrat al-Numan", "Abu al-Duhur").
+LINKERS = ARTICLES | {"abu", "um", "umm", "bin", "ibn", "bani", "de", "deir", "kafr", "tal", "tell"}
+# Places outside Syria that reports name often; their consonants collide with Syrian villages.
+FOREIGN = frozenset(
+    """
+    ankara moscow istanbul antakya hatay gaziantep kilis reyhanli sanliurfa adana beirut tehran washington geneva
+    astana sochi amman baghdad erbil brussels paris london berlin doha riyadh cairo kremlin turkey russia iran
+    lebanon iraq jordan europe israel ukraine kyiv nur-sultan new york vienna
+    """.split()
+)
+# The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
+_BLOCKING_LABELS = frozenset({"NORP", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
+MAX_NAME_TOKENS = 6
+MIN_SKELETON_SIMILARITY = 0.5
+
+
+def _name_like(token: Token) -> bool:
+    text = token.text
+    return bool(text) and (text[0].isupper() or text.lower() in LINKERS) and not token.is_space
+
+
+def _joiner(token: Token) -> bool:
+    """A hyphen or apostrophe glued inside a name ("Jisr-Ash-Shugur")."""
+    return token.text in {"-", "'", "’", "`"} and token.i > 0 and not token.doc[token.i - 1].whitespace_
+
+
+_PLACE_PRECEDERS = frozenset(
+    {"in", "near", "on", "at", "of", "between", "and", "from", "around", "outside", "to", "into", "towards", ","}
+)
+
+
+_PLACE_NOUNS = frozenset(
+    {"village", "villages", "town", "towns", "city", "front", "frontline", "frontlines", "countryside", "area", "areas",
+     "axis", "camp", "outskirts", "district", "subdistrict", "region", "hill", "farms", "neighbourhood",
+     "neighborhood", "suburb", "plain", "mountain", "checkpoint", "road", "crossing", "vicinity"}
+)  # fmt: skip
+# First words of Syrian toponyms ("Kafr Nabl", "Tall Harran", "Khirbet ..."): such a name needs no other context.
+_TOPONYM_HEADS = frozenset(
+    {"kafr", "kfar", "kafar", "tal", "tall", "tell", "tel", "deir", "dayr", "khan", "jisr", "maarat", "maarrat",
+     "ain", "ein", "ayn", "abu", "um", "umm", "bab", "jabal", "jebel", "wadi", "qasr", "beit", "bayt", "rasm",
+     "khirbet", "kherbet", "khirbat", "maar", "sheikh", "shaykh", "tall", "big", "small", "eastern", "western",
+     "northern", "southern", "hish", "qalaat", "qal'at", "mazraat", "mazraa", "al", "el"}
+)  # fmt: skip
+
+
+def _after_place_word(span: Span) -> bool:
+    """A name after "in", "near", "between"... is a place even where the model tagged it PERSON."""
+    return span.start > 0 and span.doc[span.start - 1].lower_ in _PLACE_PRECEDERS
+
+
+def _place_context(span: Span) -> bool:
+    """Context that makes a loosely matched name a place: a preposition before, a place noun after, or a
+    toponym head word ("Kafr", "Tall", "Khirbet"...)."""
+    doc = span.doc
+    if span[0].lower_ in _TOPONYM_HEADS:
+        return True
+    if _after_place_word(span) or (span.start > 1 and doc[span.start - 2].lower_ in {"of", "town", "village", "city"}):
+        return True
+    return span.end < len(doc) and doc[span.end].lower_ in _PLACE_NOUNS
+
+
+def _blocked_tokens(doc: Doc) -> set[int]:
+    blocked: set[int] = set()
+    for span in doc.spans.get("actors", []):
+        blocked.update(range(span.start, span.end))
+    for ent in doc.ents:
+        if ent.label_ in _BLOCKING_LABELS:
+            blocked.update(range(ent.start, ent.end))
+    return blocked
+
+
+def _runs(doc: Doc, taken: set[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for token in doc:
+        ok = token.i not in taken and (_name_like(token) or (start is not None and _joiner(token)))
+        if ok and start is None and token.text[0].isupper():
+            start = token.i
+        elif not ok and start is not None:
+            runs.append((start, token.i))
+            start = None
+        if token.is_sent_end and start is not None:
+            runs.append((start, token.i + 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(doc)))
+    return runs
+
+
+def _acceptable_single(token: Token) -> bool:
+    lower = token.lower_
+    return not (
+        lower in COMMON_WORDS or lower in FOREIGN or token.is_stop or len(lower) < 3 or token.like_num
+    ) and not (token.is_sent_start and token.pos_ not in {"PROPN"})
+
+
+def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
+    """Place mentions, each a Span labelled with its place_id and carrying place_exact / place_precision."""
+    blocked = _blocked_tokens(doc)
+    curated_tokens = {i for span in curated for i in range(span.start, span.end)}
+    raw: list[tuple[Span, list[tuple[Place, bool]]]] = [
+        (span, [(gaz.places[span.label_], True)]) for span in curated
+    ]
+    for run_start, run_end in _runs(doc, blocked | curated_tokens):
+        i = run_start
+        while i < run_end:
+            matched = False
+            for j in range(min(run_end, i + MAX_NAME_TOKENS), i, -1):
+                span = doc[i:j]
+                if span[-1].text in {"-", "'"} or (span[-1].text.lower() in LINKERS and len(span) > 1):
+                    continue
+                words = [t for t in span if not _joiner(t)]
+                if len(words) == 1 and not _acceptable_single(words[0]):
+                    continue
+                if any(t.lower_ in FOREIGN for t in words):
+                    continue
+                person = any(t.ent_type_ == "PERSON" for t in words) and not _after_place_word(span)
+                context = _place_context(span)
+                allow_loose = context and not person and (len(words) > 1 or words[0].pos_ == "PROPN")
+                candidates = gaz.lookup(span.text, allow_skeleton=allow_loose)
+                if person and len(words) == 1 and not context:
+                    candidates = []
+                candidates = [
+                    (p, exact) for p, exact in candidates
+                    if exact or similarity(gaz, span.text, p) >= MIN_SKELETON_SIMILARITY
+                ]  # fmt: skip
+                if candidates:
+                    raw.append((span, candidates))
+                    i = j
+                    matched = True
+                    break
+            if not matched:
+                i += 1
+    raw.sort(key=lambda item: item[0].start)
+    governorates = governorates_mentioned(doc.text)
+    anchors = [cands[0][0] for _, cands in raw if len(cands) == 1]
+    out: list[Span] = []
+    for span, candidates in raw:
+        place, exact = choose(gaz, span.text, candidates, governorates, anchors)
+        before = doc.text[max(0, span.start_char - 80) : span.start_char].lower()
+        after = doc.text[span.end_char : span.end_char + 40].lower()
+        labelled = Span(doc, span.start, span.end, label=place.place_id)
+        labelled._.place_id = place.place_id
+        labelled._.place_exact = exact
+        labelled._.place_precision = precision_from_context(before, after, place)
+        out.append(labelled)
+    return out
