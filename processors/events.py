@@ -14,7 +14,7 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 TERRITORY = _re(
     r"captur\w*|took (?:full )?control|take control|taking control|(?<![-\w])controlled(?! by)|seiz(?:ed|es|ing)|"
-    r"recaptur\w*|regain\w*|retook|retak\w+|advanced (?:into|on|in)|stormed|expelled|liberat\w*|overr(?:an|un)|"
+    r"recaptur\w*|regain\w*|retook|retak\w+|advanced (?:into|on|in)|stormed|expelled|liberated|overr(?:an|un)|"
     r"gained control|wrested|fell to|restored control|took over"
 )
 ATTEMPT = _re(r"attempt\w*|tried|try(?:ing)? to|failed|repelled|thwarted|foiled")

@@ -17,7 +17,7 @@ from processors.casualties import Casualties, count
 from processors.dates import DateMention, find_dates
 from processors.events import EventClass, classify, weapons_in
 from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
-from processors.names import fold
+from processors.names import fold, loose_key, normal_key, skeletons
 
 # Reporting verbs: a sentence governed by one of these relays a claim or an opinion rather than an event, unless
 # it dates the event itself.
@@ -54,16 +54,24 @@ class _Group:
     sentences: list[Span] = field(default_factory=list)
 
 
-def is_relevant(text: str, gaz: Gazetteer, idlib_keys: frozenset[str]) -> bool:
-    """Cheap test before the model runs: the text names Idlib or a place name that exists in Idlib."""
-    folded = fold(text)
-    if _IDLIB_WORDS.search(folded):
+_CAPITALISED_RUN = re.compile(
+    r"[A-Z][\w'’`]+(?:[\s-]+(?:(?:al|el|an|ash|as|ad|ar|at|az|ath|adh)[\s-]+)?[A-Z][\w'’`]+)*"
+)
+
+
+def is_relevant(text: str, keys: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> bool:
+    """Cheap test before the model runs: the text names Idlib, or a capitalised name that matches an Idlib
+    place exactly, vowel-insensitively or by consonant skeleton."""
+    if _IDLIB_WORDS.search(fold(text)):
         return True
-    words = folded.split()
-    for n in (1, 2, 3):
-        for i in range(len(words) - n + 1):
-            if " ".join(words[i : i + n]) in idlib_keys:
-                return True
+    exact, loose, skeleton = keys
+    for run in _CAPITALISED_RUN.findall(text):
+        words = run.replace("-", " ").split()
+        for n in range(min(4, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                phrase = " ".join(words[i : i + n])
+                if normal_key(phrase) in exact or loose_key(phrase) in loose or skeletons(phrase) & skeleton:
+                    return True
     return False
 
 
@@ -109,10 +117,11 @@ def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Pla
     for spans in groups_spans:
         if not spans:
             continue
-        towns = [s for s in _specific(gaz, spans) if gaz.places[s.label_].kind == "town"]
-        idlib_towns = [s for s in towns if gaz.places[s.label_].admin1 == IDLIB]
-        features = [s for s in _specific(gaz, spans) if gaz.places[s.label_].kind != "town"]
-        for choice in (idlib_towns, towns, features):
+        specific = _specific(gaz, spans)
+        towns = [s for s in specific if gaz.places[s.label_].kind == "town"]
+        features = [s for s in specific if gaz.places[s.label_].kind != "town"]
+        in_idlib = [s for s in towns + features if gaz.places[s.label_].admin1 == IDLIB]
+        for choice in (towns, in_idlib, features):
             if choice:
                 return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
     for spans in groups_spans:
@@ -132,7 +141,7 @@ class Extractor:
         self.batch_size = batch_size
 
     def relevant(self, document: Document) -> bool:
-        return is_relevant(f"{document.title}\n{document.text}", self.gazetteer, self.idlib_keys)
+        return is_relevant(f"{document.title}\n{document.text}", self.idlib_keys)
 
     def extract_batch(self, documents: Sequence[Document]) -> list[list[Incident]]:
         """Incidents for each document, in order; irrelevant documents never reach the model."""

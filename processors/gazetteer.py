@@ -32,13 +32,21 @@ GOVERNORATE_PATTERNS = {
     "Deir ez-Zor": r"deir ez ?zor|deir ezzor|deir al ?zour|deir ez zour|deir ezzour",
     "Rural Damascus": r"rural damascus|damascus countryside|rif dimashq|eastern ghouta|western ghouta",
     "Damascus": r"damascus",
-    "Daraa": r"daraa|deraa|dara a",
+    "Daraa": r"daraa|deraa|dara a|dara",
     "Al-Hasakah": r"hasakah|hasakeh|hassakeh|al hasakah",
     "Tartus": r"tartus|tartous",
     "Quneitra": r"quneitra|qunaitra",
     "As-Suwayda": r"suwayda|sweida|suwaida",
 }
 _GOV_RE = {gov: re.compile(rf"\b(?:{pattern})\b") for gov, pattern in GOVERNORATE_PATTERNS.items()}
+# Forces and operations that never fought in Idlib: naming them points to the governorates they did fight in.
+GOVERNORATE_HINTS = {
+    re.compile(r"\b(?:sdf|qsd|ypg|ypj|syrian democratic forces|asayish|manbij military council)\b", re.I):
+        ("Al-Hasakah", "Ar-Raqqah", "Deir ez-Zor", "Aleppo"),
+    re.compile(r"\b(?:peace spring|ras al ?ain|tal abyad|tell abiad)\b", re.I): ("Al-Hasakah", "Ar-Raqqah"),
+    re.compile(r"\b(?:olive branch|euphrates shield|afrin|azaz|al bab|jarablus|manbij)\b", re.I): ("Aleppo",),
+    re.compile(r"\b(?:southern front|reconciliation committee|central committee of dara)\b", re.I): ("Daraa",),
+}
 # Words capitalised in reports that are never place names on their own.
 COMMON_WORDS = frozenset(
     """
@@ -51,6 +59,9 @@ COMMON_WORDS = frozenset(
     unknown two three four five six seven eight nine ten one killed injured clashes clash shelling airstrikes
     news agency press reported according sources source observatory sohr update police military sham hts
     international road highway border camp camps new old mount mountain plain valley district sub countryside
+    free kuwaiti uzbek chechen saudi qatari egyptian jordanian lebanese iraqi uyghur turkistani afghan tunisian
+    moroccan libyan emirati gulf european british french german italian chinese ukrainian palestinian albanian
+    tajik turkmen circassian druze alawite sunni shia christian muslim allah god prophet sheikh imam
     """.split()
 )
 _QUALIFIER_BEFORE = re.compile(
@@ -134,9 +145,13 @@ class Gazetteer:
             return place.admin2, place.admin3
         return _admin_cached(self, place.place_id)
 
-    def idlib_keys(self) -> frozenset[str]:
-        """Normalised names of Idlib places, for the cheap relevance test."""
-        return frozenset(k for k, ids in self.exact.items() if any(self.places[i].admin1 == IDLIB for i in ids))
+    def idlib_keys(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """Exact, loose and skeleton keys of Idlib places, for the cheap relevance test."""
+
+        def idlib(index: dict[str, list[str]]) -> frozenset[str]:
+            return frozenset(k for k, ids in index.items() if any(self.places[i].admin1 == IDLIB for i in ids))
+
+        return idlib(self.exact), idlib(self.loose), frozenset(k for k in idlib(self.skeleton) if len(k) >= 4)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -215,14 +230,21 @@ def _admin_cached(gaz: Gazetteer, place_id: str) -> tuple[str | None, str | None
 
 
 def governorates_mentioned(text: str) -> set[str]:
+    """Governorates a text names, or points to through forces and places that only operate there."""
     folded = fold(text)
     found = {gov for gov, pattern in _GOV_RE.items() if pattern.search(folded)}
+    if IDLIB not in found:
+        for pattern, governorates in GOVERNORATE_HINTS.items():
+            if pattern.search(folded):
+                found.update(governorates)
     if "Rural Damascus" in found and not re.search(r"\bdamascus\b(?! countryside)", folded.replace("rural damascus", "")):
         found.discard("Damascus")
     return found
 
 
 def precision_from_context(before: str, after: str, place: Place) -> int:
+    if place.kind == "governorate" and (re.match(r"^\s*city\b", after) or re.search(r"\bcity of\s*$", before)):
+        return 1
     if place.kind != "town":
         return place.geo_precision
     if place.feature in {"PPLA", "PPLC"} and place.admin1 == IDLIB and not re.match(r"^\s*city\b", after) and not (
@@ -253,8 +275,10 @@ def choose(
         value = 2.0 if exact else 2.0 * similarity(gaz, phrase, place)
         if place.admin1 in governorates:
             value += 3.0
+        elif governorates:
+            value -= 1.5
         elif not governorates and place.admin1 == IDLIB:
-            value += 1.0
+            value += 2.5  # the stream is about Idlib: a report naming no governorate most likely means it
         if place.source == "curated":
             value += 1.5
         elif place.source == "geonames":

@@ -28,7 +28,7 @@ FOREIGN = frozenset(
 # The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
 _BLOCKING_LABELS = frozenset({"NORP", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
 MAX_NAME_TOKENS = 6
-MIN_SKELETON_SIMILARITY = 0.5
+MIN_SKELETON_SIMILARITY = 0.6
 
 
 def _name_like(token: Token) -> bool:
@@ -42,8 +42,16 @@ def _joiner(token: Token) -> bool:
 
 
 _PLACE_PRECEDERS = frozenset(
-    {"in", "near", "on", "at", "of", "between", "and", "from", "around", "outside", "to", "into", "towards", ","}
-)
+    {"in", "near", "on", "at", "of", "between", "and", "from", "around", "outside", "to", "into", "towards", ",",
+     "captured", "recaptured", "controlled", "seized", "stormed", "entered", "shelled", "targeted", "struck",
+     "bombed", "hit", "recapture", "capture", "control", "besieged", "overran", "retook", "regained"}
+)  # fmt: skip
+# A name after these words is an armed group's ("Jaysh al-Izza", "Hurras al-Din"), not a place.
+_GROUP_HEADS = frozenset(
+    {"jaysh", "jaish", "ansar", "liwa", "harakat", "hurras", "huras", "faylaq", "jabhat", "kataib", "ahrar",
+     "imam", "brigade", "brigades", "battalion", "saraya", "tajamu", "firqat", "suquor", "suqour", "nour", "noor",
+     "fatah", "fath", "jund", "junud", "hizb", "division", "army", "front", "movement", "corps", "legion"}
+)  # fmt: skip
 
 
 _PLACE_NOUNS = frozenset(
@@ -119,21 +127,26 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
         (span, [(gaz.places[span.label_], True)]) for span in curated
     ]
     for run_start, run_end in _runs(doc, blocked | curated_tokens):
+        if doc[run_start].lower_ in _GROUP_HEADS or (run_start > 0 and doc[run_start - 1].lower_ in _GROUP_HEADS):
+            continue
         i = run_start
         while i < run_end:
+            if not doc[i].text[0].isupper() or _joiner(doc[i]) or doc[i].lower_ in _GROUP_HEADS:
+                i += 1
+                continue
             matched = False
             for j in range(min(run_end, i + MAX_NAME_TOKENS), i, -1):
                 span = doc[i:j]
                 if span[-1].text in {"-", "'"} or (span[-1].text.lower() in LINKERS and len(span) > 1):
                     continue
                 words = [t for t in span if not _joiner(t)]
-                if len(words) == 1 and not _acceptable_single(words[0]):
+                if len(words) == 1 and (not _acceptable_single(words[0]) or words[0].lower_ in _TOPONYM_HEADS):
                     continue
                 if any(t.lower_ in FOREIGN for t in words):
                     continue
-                person = any(t.ent_type_ == "PERSON" for t in words) and not _after_place_word(span)
                 context = _place_context(span)
-                allow_loose = context and not person and (len(words) > 1 or words[0].pos_ == "PROPN")
+                person = any(t.ent_type_ == "PERSON" for t in words) and not context
+                allow_loose = context and (len(words) > 1 or words[0].pos_ == "PROPN")
                 candidates = gaz.lookup(span.text, allow_skeleton=allow_loose)
                 if person and len(words) == 1 and not context:
                     candidates = []
