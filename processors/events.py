@@ -26,7 +26,10 @@ CLASH = _re(
     r"(?:shelling|fire) exchange|exchange shelling|engag\w+|skirmish\w*|confrontations?|ambush\w*|"
     r"infiltrat\w*|firefights?|gunfights?|sniper|offensive|counter-?attack\w*|repel\w*"
 )
-ABDUCTION = _re(r"abduct\w*|kidnap\w*|taken hostage|held hostage|forcibly disappeared|forced disappearance")
+ABDUCTION = _re(
+    r"abduct\w*|kidnap\w*|taken hostage|held hostage|forcibly disappeared|forced disappearance|"
+    r"(?:was|were) taken by|(?:was|were) (?:stopped|seized) by (?:an? )?(?:armed|unknown|unidentified)"
+)
 AIR = _re(
     r"air ?strikes?|airstrikes?|air raids?|warplanes?|war planes|jets?|helicopters?|barrel bombs?|drones?|aerial|"
     r"aircraft|UAVs?|airplanes?|bombers?|air force|air-to-surface|double[- ]tap"
@@ -45,7 +48,7 @@ BOMBED = _re(r"bombed|bombing")
 ATTACK = _re(
     r"attack\w*|assault\w*|target\w*|opened fire|fired (?:on|at|upon)|shot|shooting|gunfire|gunshots?|"
     r"assassinat\w*|executed|execution|murder\w*|stabb\w*|beat(?:en|ing)?|tortur\w*|came under fire|raid\w*|"
-    r"killed|struck|hit"
+    r"killed|struck|hit|(?:injured|wounded|hurt) by|beheaded|bod(?:y|ies) of"
 )
 ARREST = _re(r"arrest\w*|detain\w*|rounded up|apprehend\w*")
 PROTEST = _re(r"protest\w*|demonstrat\w*|rall(?:y|ied|ies)|sit-ins?|marched")

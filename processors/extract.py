@@ -218,8 +218,8 @@ class Extractor:
             return None
         text = " ".join(s.text for s in group.sentences)
         casualties = count(text)
-        if precision == 3 and group.date is None and casualties == Casualties():
-            return None  # "smoke rises in southern Idlib": too vague to be an incident on its own
+        if precision == 3 and group.date is None and casualties == Casualties() and group.event.strength < 0.7:
+            return None  # "smoke rises in southern Idlib following a bombing": too vague to stand on its own
         admin2, admin3 = gaz.admin_for(place)
         roles = assign_roles(
             _actor_mentions(group.anchor), unknown_perpetrator=group.event.event_type != "Battles"

@@ -247,10 +247,10 @@ def precision_from_context(before: str, after: str, place: Place) -> int:
         return 1
     if place.kind != "town":
         return place.geo_precision
-    if place.feature in {"PPLA", "PPLC"} and place.admin1 == IDLIB and not re.match(r"^\s*city\b", after) and not (
+    if place.feature in {"PPLA", "PPLC"} and not re.match(r"^\s*city\b", after) and not (
         re.search(r"\bcity of\s*$", before)
     ):
-        return 3  # "in Idlib" names the governorate, not the city
+        return 3  # "in Idlib", "countryside of Hama": a governorate's name, not its capital city
     if _QUALIFIER_BEFORE.search(before[-60:]) or _QUALIFIER_AFTER.search(after[:30]):
         return 2
     return 1

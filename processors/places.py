@@ -6,6 +6,7 @@ from spacy.tokens import Doc, Span, Token
 
 from processors.gazetteer import (
     COMMON_WORDS,
+    IDLIB,
     Gazetteer,
     Place,
     choose,
@@ -26,7 +27,7 @@ FOREIGN = frozenset(
     """.split()
 )
 # The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
-_BLOCKING_LABELS = frozenset({"NORP", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
+_BLOCKING_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
 MAX_NAME_TOKENS = 6
 MIN_SKELETON_SIMILARITY = 0.6
 
@@ -37,8 +38,9 @@ def _name_like(token: Token) -> bool:
 
 
 def _joiner(token: Token) -> bool:
-    """A hyphen or apostrophe glued inside a name ("Jisr-Ash-Shugur")."""
-    return token.text in {"-", "'", "’", "`"} and token.i > 0 and not token.doc[token.i - 1].whitespace_
+    """A hyphen or apostrophe glued inside a name ("Jisr-Ash-Shugur", "Ja'far" split as "Ja" + "'far")."""
+    glued = token.i > 0 and not token.doc[token.i - 1].whitespace_
+    return glued and (token.text in {"-", "'", "’", "`"} or (token.text[:1] in {"'", "’"} and token.text[1:].isalpha()))
 
 
 _PLACE_PRECEDERS = frozenset(
@@ -112,11 +114,31 @@ def _runs(doc: Doc, taken: set[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _named_as_place(token: Token) -> bool:
+    """"the town of Has", "Has village": even a common word is a name here."""
+    doc = token.doc
+    before = doc[max(0, token.i - 2) : token.i].text.lower()
+    after = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+    return before in {"town of", "village of", "city of"} or after in {"town", "village", "city"}
+
+
 def _acceptable_single(token: Token) -> bool:
     lower = token.lower_
-    return not (
-        lower in COMMON_WORDS or lower in FOREIGN or token.is_stop or len(lower) < 3 or token.like_num
-    ) and not (token.is_sent_start and token.pos_ not in {"PROPN"})
+    if lower in COMMON_WORDS or lower in FOREIGN or len(lower) < 3 or token.like_num:
+        return False
+    if token.is_stop:
+        return _named_as_place(token)
+    return not (token.is_sent_start and token.pos_ not in {"PROPN"})
+
+
+def _plausible(place: Place, exact: bool, governorates: set[str]) -> bool:
+    """A name resolved outside every governorate the text names is more likely a wrong match than a place;
+    where the text names none, a loose match outside Idlib (the stream's region) is dropped likewise."""
+    if place.kind == "governorate" or place.source == "curated":
+        return True
+    if governorates:
+        return place.admin1 in governorates
+    return exact or place.admin1 == IDLIB
 
 
 def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
@@ -162,11 +184,17 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
             if not matched:
                 i += 1
     raw.sort(key=lambda item: item[0].start)
-    governorates = governorates_mentioned(doc.text)
+    masked = list(doc.text)
+    for span in curated:  # "Damascus-Aleppo highway" names a road, not the governorates
+        if gaz.places[span.label_].kind in {"road", "crossing", "base"}:
+            masked[span.start_char : span.end_char] = " " * (span.end_char - span.start_char)
+    governorates = governorates_mentioned("".join(masked))
     anchors = [cands[0][0] for _, cands in raw if len(cands) == 1]
     out: list[Span] = []
     for span, candidates in raw:
         place, exact = choose(gaz, span.text, candidates, governorates, anchors)
+        if not _plausible(place, exact, governorates):
+            continue
         before = doc.text[max(0, span.start_char - 80) : span.start_char].lower()
         after = doc.text[span.end_char : span.end_char + 40].lower()
         labelled = Span(doc, span.start, span.end, label=place.place_id)
