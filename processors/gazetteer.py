@@ -264,15 +264,40 @@ def similarity(gaz: Gazetteer, phrase: str, place: Place) -> float:
     return max(SequenceMatcher(None, key, other).ratio() for other in keys)
 
 
+IDLIB_CITY = (35.9306, 36.6339)
+_DIRECTION_RE = re.compile(
+    r"\b(north|south|east|west)(?:ern)?(?:[- ]?(east|west)(?:ern)?)?\s+(?:countryside\s+of\s+|parts?\s+of\s+)?"
+    r"(?:idlib|idleb)|\b(?:idlib|idleb)(?:'s)?\s+(north|south|east|west)(?:ern)?(?:[- ]?(east|west)(?:ern)?)?",
+    re.I,
+)
+
+
+def directions_mentioned(text: str) -> set[str]:
+    """Compass words tied to Idlib ("Idleb south eastern countryside", "southern Idlib") -> {"south", "east"}."""
+    found: set[str] = set()
+    for match in _DIRECTION_RE.finditer(text):
+        found.update(g.lower() for g in match.groups() if g)
+    return found
+
+
+def in_direction(place: Place, directions: set[str]) -> bool:
+    dlat, dlon = place.lat - IDLIB_CITY[0], place.lon - IDLIB_CITY[1]
+    checks = {"north": dlat > 0.03, "south": dlat < -0.03, "east": dlon > 0.03, "west": dlon < -0.03}
+    return all(checks[d] for d in directions)
+
+
 def choose(
     gaz: Gazetteer, phrase: str, candidates: Sequence[tuple[Place, bool]], governorates: set[str],
-    anchors: Sequence[Place],
+    anchors: Sequence[Place], directions: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[Place, bool]:  # fmt: skip
-    """Pick one candidate: governorates the text names, closeness to other places it names, spelling, prominence."""
+    """Pick one candidate: governorates the text names, compass hints, closeness to other places it names,
+    spelling, prominence."""
 
     def score(item: tuple[Place, bool]) -> float:
         place, exact = item
-        value = 2.0 if exact else 2.0 * similarity(gaz, phrase, place)
+        value = 4.0 if exact else 4.0 * similarity(gaz, phrase, place)
+        if directions and place.admin1 == IDLIB and in_direction(place, directions):
+            value += 1.5
         if place.admin1 in governorates:
             value += 3.0
         elif governorates:
@@ -284,7 +309,7 @@ def choose(
         elif place.source == "geonames":
             value += 0.5
         if place.feature in {"PPLA", "PPLA2", "PPLA3", "PPLC"}:
-            value += 1.0
+            value += 0.5
         value += min(math.log10(place.population + 1), 6) / 6
         if any(distance_km(place.lat, place.lon, a.lat, a.lon) < 30 for a in anchors):
             value += 2.0

@@ -10,6 +10,7 @@ from processors.gazetteer import (
     Gazetteer,
     Place,
     choose,
+    directions_mentioned,
     governorates_mentioned,
     precision_from_context,
     similarity,
@@ -189,10 +190,11 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
         if gaz.places[span.label_].kind in {"road", "crossing", "base"}:
             masked[span.start_char : span.end_char] = " " * (span.end_char - span.start_char)
     governorates = governorates_mentioned("".join(masked))
-    anchors = [cands[0][0] for _, cands in raw if len(cands) == 1]
+    anchors = [cands[0][0] for _, cands in raw if len(cands) == 1 and cands[0][0].kind not in {"governorate", "road"}]
+    directions = directions_mentioned(doc.text)
     out: list[Span] = []
     for span, candidates in raw:
-        place, exact = choose(gaz, span.text, candidates, governorates, anchors)
+        place, exact = choose(gaz, span.text, candidates, governorates, anchors, directions)
         if not _plausible(place, exact, governorates):
             continue
         before = doc.text[max(0, span.start_char - 80) : span.start_char].lower()
