@@ -14,15 +14,21 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 TERRITORY = _re(
     r"captur\w*|took (?:full )?control|take control|taking control|(?<![-\w])controlled(?! by)|seiz(?:ed|es|ing)|"
-    r"recaptur\w*|regain\w*|retook|retak\w+|advanced (?:into|on|in)|stormed|expelled|liberated|overr(?:an|un)|"
-    r"gained control|wrested|fell to|restored control|took over"
+    r"recaptur\w*|regain\w*|retook|retak\w+|advanced (?:into|on)|expelled|liberated|overr(?:an|un)|"
+    r"gained control|wrested|fell to|restored control|took over|establish\w* (?:full |complete )?control|"
+    r"managed to control|in control of"
+)
+# "captured 2 rebels": people, not ground, were taken
+CAPTURED_PEOPLE = re.compile(
+    r"\b(?:captur\w*|seiz\w*)\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|dozens|a number)\b", re.I
 )
 ATTEMPT = _re(r"attempt\w*|tried|try(?:ing)? to|failed|repelled|thwarted|foiled")
 NON_VIOLENT = _re(r"without (?:a fight|fighting|clashes|resistance)|handed over|peacefully|withdrew from")
 CHEMICAL = _re(r"chemical|chlorine|sarin|toxic gas|poison gas")
 SUICIDE = _re(r"suicide (?:bomb\w*|attack\w*|car|vest|belt)|suicide bomber|self-detonat\w*|blew (?:himself|herself) up")
 CLASH = _re(
-    r"clash\w*|fighting|fought|battles?|exchang\w* (?:of )?(?:fire|gunfire|shelling|shells|attacks)|"
+    r"clash\w*|fighting|fought|battles?|exchang\w* (?:of )?(?:\w+ ){0,2}(?:fire|gunfire|shelling|shells|attacks|barrages|"
+    r"targeting|rockets)|(?:shell\w*|target\w*|attack\w*) (?:the )?(?:\w+ ){0,2}positions?|"
     r"(?:shelling|fire) exchange|exchange shelling|engag\w+|skirmish\w*|confrontations?|ambush\w*|"
     r"infiltrat\w*|firefights?|gunfights?|sniper|offensive|counter-?attack\w*|repel\w*"
 )
@@ -77,6 +83,9 @@ WEAPONS = {
     "chemical weapon": r"chemical|chlorine|sarin",
 }
 _WEAPON_RE = {name: _re(pattern) for name, pattern in WEAPONS.items()}
+MEMBER_VICTIM = _re(
+    r"members?|fighters?|commanders?|militants?|cells?|administrators?|leaders?|emirs?|operatives?|officials? of"
+)
 CIVILIAN_VICTIM = _re(
     r"civilians?|aid workers?|NGO|INGO|volunteers?|staff|nurses?|doctors?|children|child|women|woman|farmers?|"
     r"shepherds?|residents?|displaced|journalists?|activists?|teachers?|family|a man|beneficiary|drivers?|"
@@ -95,23 +104,40 @@ class EventClass:
     strength: float  # how directly the sentence names the event (feeds confidence)
 
 
-def classify(text: str, actor_names: list[str], actor1: str | None) -> EventClass | None:
-    """ACLED type of the event a sentence reports, or None. Order encodes ACLED's precedence rules."""
-    gov_actor = actor1 in GOVERNMENT_SIDE if actor1 else False
-    if TERRITORY.search(text) and not ATTEMPT.search(text):
+@dataclass(frozen=True)
+class Territory:
+    """What the parse says about a territory verb: whether it heads the main clause, and who took the ground."""
+
+    main_clause: bool
+    government_taker: bool | None  # None: the subject of the verb names no known actor
+
+
+def classify(text: str, actor1: str | None, territory: Territory | None = None) -> EventClass | None:
+    """ACLED type of the event a sentence reports, or None. Order encodes ACLED's precedence rules.
+
+    territory: from the dependency parse; without it a territory verb anywhere counts as the main one.
+    """
+    taken = TERRITORY.search(text) and not ATTEMPT.search(text) and not CAPTURED_PEOPLE.search(text)
+    if taken and (territory is None or territory.main_clause):
         if NON_VIOLENT.search(text) and not CLASH.search(text):
             return EventClass("Strategic developments", "Non-violent transfer of territory", 0.6)
-        if gov_actor:
+        government = territory.government_taker if territory and territory.government_taker is not None else (
+            actor1 in GOVERNMENT_SIDE if actor1 else False
+        )
+        if government:
             return EventClass("Battles", "Government regains territory", 0.9)
         return EventClass("Battles", "Non-state actor overtakes territory", 0.8)
     if CHEMICAL.search(text) and (ATTACK.search(text) or SHELLING.search(text) or AIR.search(text)):
         return EventClass("Explosions/Remote violence", "Chemical weapon", 0.8)
-    if SUICIDE.search(text):
-        return EventClass("Explosions/Remote violence", "Suicide bomb", 0.9)
     if CLASH.search(text):
         return EventClass("Battles", "Armed clash", 0.9)
-    if ABDUCTION.search(text):
-        return EventClass("Violence against civilians", "Abduction/forced disappearance", 0.8)
+    if SUICIDE.search(text):
+        return EventClass("Explosions/Remote violence", "Suicide bomb", 0.9)
+    if ABDUCTION.search(text) or ARREST.search(text):
+        if MEMBER_VICTIM.search(text) and not CIVILIAN_VICTIM.search(text):
+            return EventClass("Battles", "Armed clash", 0.6)  # an armed group seizing another's members
+        if ABDUCTION.search(text):
+            return EventClass("Violence against civilians", "Abduction/forced disappearance", 0.8)
     if DISRUPTED.search(text):
         return EventClass("Strategic developments", "Disrupted weapons use", 0.6)
     if AIR.search(text):

@@ -12,10 +12,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ingest.contract import Actor, Evidence, Incident, Location, Source, stable_id
-from processors.actors import ActorMention, assign_roles, load_actor_types
+from processors.actors import GOVERNMENT_SIDE, ActorMention, assign_roles, load_actor_types
 from processors.casualties import Casualties, count
 from processors.dates import DateMention, find_dates
-from processors.events import EventClass, classify, weapons_in
+from processors.events import TERRITORY, EventClass, Territory, classify, weapons_in
 from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
 from processors.names import fold, loose_key, normal_key, skeletons
 
@@ -91,6 +91,43 @@ def _actor_mentions(sent: Span) -> list[ActorMention]:
         patient = bool(deps & {"nsubjpass", "dobj"})
         mentions.append(ActorMention(span.start_char, span.end_char, span.text, types[span.label_], agent, patient))
     return mentions
+
+
+_SUBORDINATE = frozenset({"advcl", "relcl", "acl", "pcomp", "pobj", "prep", "ccomp", "csubj", "npadvmod"})
+
+
+def _territory(sent: Span) -> Territory | None:
+    """Whether a territory verb heads the main clause, and whether its subject is on the government side."""
+    match = TERRITORY.search(sent.text)
+    if match is None:
+        return None
+    token = sent.doc.char_span(sent.start_char + match.start(), sent.start_char + match.end(), alignment_mode="expand")
+    if token is None:
+        return None
+    verb = token.root
+    main = True
+    node = verb
+    while node.dep_ != "ROOT" and node.head is not node:
+        if node.dep_ in _SUBORDINATE:
+            main = False
+            break
+        node = node.head
+    subject_tokens: set[int] = set()
+    node = verb
+    for _ in range(4):  # "forces managed to recapture": the subject hangs on an ancestor verb
+        subjects = [c for c in node.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        if subjects:
+            subject_tokens = {t.i for s in subjects for t in s.subtree}
+            break
+        if node.head is node:
+            break
+        node = node.head
+    sides = {
+        span.label_ in GOVERNMENT_SIDE
+        for span in sent.doc.spans.get("actors", [])
+        if span.start in subject_tokens
+    }
+    return Territory(main, True if True in sides else (False if sides else None))
 
 
 def _is_claim_or_opinion(sent: Span) -> bool:
@@ -171,7 +208,7 @@ class Extractor:
             mentions = _actor_mentions(sent)
             roles = assign_roles(mentions)
             actor1 = roles[0][0] if roles else None
-            event = classify(text, [n for n, _ in roles], actor1)
+            event = classify(text, actor1, _territory(sent))
             dates = find_dates(sent.text, published, offset=sent.start_char)
             if event is None:
                 if open_group:
