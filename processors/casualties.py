@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 NUMBER_WORDS = {
@@ -18,7 +19,7 @@ INJURED = "injured"
 KIDNAPPED = "kidnapped"
 _VERBS = {
     KILLED: r"killed|died|dead|killing|kills|kill|fatalities|fatality|deaths|death|lost (?:his|her|their) li(?:fe|ves)|"
-    r"assassinated|executed|slain|shot dead|perished|bodies|beheaded|murdered",
+    r"assassinated|executed|slain|shot dead|perished|bodies|body|beheaded|murdered",
     INJURED: r"injured|wounded|injuring|wounding|injuries|injury|hurt|wounds|injures|wounds|maimed",
     KIDNAPPED: r"abducted|kidnapped|abducting|kidnapping|abduction|taken hostage|held hostage|seized",
 }
@@ -49,7 +50,9 @@ _TOTAL = re.compile(
     r"(?:^|[.;]\s+)(\d+) fatalit(?:y|ies)(?: (?:were |was )?(?:reported|recorded))?\s*[.;]?\s*$",
     re.I | re.M,
 )
-_WINDOW = 8
+_WINDOW = 12
+_SPLIT_EACH = re.compile(r"\bsplit,?\s*(\d+)\s+(?:coded\s+to\s+)?each\b|\bwith\s+(\d+)\s+coded\s+to\s+each\b", re.I)
+_SPLIT_LIST = re.compile(r"\bsplit\b[^.:;]*[:;](?P<list>[^.]*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,26 @@ class Casualties:
     killed: int | None = None
     injured: int | None = None
     kidnapped: int | None = None
+
+
+def split_share(text: str, place_names: list[str], same_place: Callable[[str, str], bool]) -> int | None:
+    """The share of a total that a report assigns to one place: "Total fatalities 15 are split, 5 each, between
+    the three locations" -> 5; "split as follows: 3 Ma'aratah, 2 Al-Haraki" -> 2 for Al-Haraki."""
+    each = _SPLIT_EACH.search(text)
+    if each:
+        return int(each.group(1) or each.group(2))
+    listed = _SPLIT_LIST.search(text)
+    if not listed:
+        return None
+    for item in re.split(r",|\band\b", listed.group("list")):
+        item = item.strip()
+        match = re.match(r"^(\d+)\s+(?:in\s+)?(.+)$", item) or re.match(r"^(.+?)\s+(\d+)$", item)
+        if not match:
+            continue
+        number, name = (match.group(1), match.group(2)) if match.group(1).isdigit() else (match.group(2), match.group(1))
+        if any(same_place(name, wanted) for wanted in place_names):
+            return int(number)
+    return None
 
 
 def parse_number(word: str) -> int | None:
@@ -110,7 +133,9 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
         if tokens[j].lower() in {"of", "at", "least", "about", "around", "some", "nearly", "almost", "than", "more"}:
             continue
         kind = _verb_at(tokens, j)
-        return kind if kind and tokens[j].lower() not in {"dead", "bodies"} else None
+        if kind and tokens[j].lower() == "dead":  # "shot dead a commander", not "dead and 3 injured"
+            return kind if j > 0 and tokens[j - 1].lower() == "shot" else None
+        return kind if kind and tokens[j].lower() != "bodies" else None
     return None
 
 

@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Span
 
 from ingest.contract import Actor, Evidence, Incident, Location, Source, stable_id
 from processors.actors import GOVERNMENT_SIDE, ActorMention, assign_roles, load_actor_types
-from processors.casualties import Casualties, count
+from processors.casualties import Casualties, count, split_share
 from processors.dates import DateMention, find_dates
 from processors.events import TERRITORY, EventClass, Territory, classify, weapons_in
 from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
@@ -255,6 +255,10 @@ class Extractor:
             return None
         text = " ".join(s.text for s in group.sentences)
         casualties = count(text)
+        names = [s.text for s in doc.spans.get("places", []) if s.label_ == place.place_id] + [place.name]
+        share = split_share(doc.text, names, lambda a, b: loose_key(a) == loose_key(b))
+        if share is not None:
+            casualties = Casualties(share, casualties.injured, casualties.kidnapped)
         if precision == 3 and group.date is None and casualties == Casualties() and group.event.strength < 0.7:
             return None  # "smoke rises in southern Idlib following a bombing": too vague to stand on its own
         admin2, admin3 = gaz.admin_for(place)
