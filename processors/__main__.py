@@ -13,8 +13,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from ingest.contract import ConfigurationError, PermanentError
-from ingest.contract import jsonlog
+from ingest.contract import ConfigurationError, PermanentError, jsonlog
 from processors.settings import ProcessorSettings
 
 log = logging.getLogger("processors")
@@ -25,7 +24,7 @@ def _open(path: str | None, mode: str, default: IO[str]) -> Iterator[IO[str]]:
     if path in (None, "-"):
         yield default
     else:
-        with Path(path).open(mode, encoding="utf-8") as handle:  # type: ignore[arg-type]
+        with Path(path).open(mode, encoding="utf-8") as handle:
             yield handle
 
 

@@ -71,7 +71,10 @@ def assign_roles(mentions: list[ActorMention], unknown_perpetrator: bool = False
     patients = [m.actor.name for m in mentions if m.patient and m.actor.name not in agents]
     if unknown_perpetrator and not agents:
         # "a car bomb exploded near Russian forces": everyone named is a target; the perpetrator is unnamed.
-        return [(UNIDENTIFIED, "actor1"), *((name, "actor2" if i == 0 else "associated") for i, name in enumerate(ordered))]
+        return [
+            (UNIDENTIFIED, "actor1"),
+            *((name, "actor2" if i == 0 else "associated") for i, name in enumerate(ordered)),
+        ]
     actor1 = agents[0] if agents else next((n for n in ordered if n not in patients), ordered[0])
     rest = [n for n in ordered if n != actor1]
     actor2 = next((n for n in patients if n != actor1), rest[0] if rest else None)

@@ -76,7 +76,9 @@ def split_share(text: str, place_names: list[str], same_place: Callable[[str, st
         match = re.match(r"^(\d+)\s+(?:in\s+)?(.+)$", item) or re.match(r"^(.+?)\s+(\d+)$", item)
         if not match:
             continue
-        number, name = (match.group(1), match.group(2)) if match.group(1).isdigit() else (match.group(2), match.group(1))
+        number, name = (
+            (match.group(1), match.group(2)) if match.group(1).isdigit() else (match.group(2), match.group(1))
+        )
         if any(same_place(name, wanted) for wanted in place_names):
             return int(number)
     return None
@@ -113,7 +115,7 @@ def _count_forward(
     saw_person = person_implied or (not is_article and tokens[i].isdigit())
     for j in range(i + 1, min(len(tokens), i + 1 + _WINDOW)):
         tok = tokens[j]
-        if tok in {".", ";", ":", "!", "?", ","} or parse_number(tok) is not None and tok.lower() not in {"a", "an"}:
+        if tok in {".", ";", ":", "!", "?", ","} or (parse_number(tok) is not None and tok.lower() not in {"a", "an"}):
             return None
         if _PERSON.match(" ".join(tokens[j : j + 2])):
             saw_person = True

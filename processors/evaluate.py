@@ -36,8 +36,9 @@ class Report:
     recall: Tally = field(default_factory=Tally)
     false_alarm_rate: Tally = field(default_factory=Tally)
     fields: dict[str, Tally] = field(
-        default_factory=lambda: {k: Tally() for k in ("event_type", "sub_event_type", "date", "geo_10km", "killed",
-                                                       "injured")}  # fmt: skip
+        default_factory=lambda: {
+            k: Tally() for k in ("event_type", "sub_event_type", "date", "geo_10km", "killed", "injured")
+        }
     )
     errors: list[dict[str, Any]] = field(default_factory=list)
 

@@ -20,7 +20,8 @@ TERRITORY = _re(
 )
 # "captured 2 rebels": people, not ground, were taken
 CAPTURED_PEOPLE = re.compile(
-    r"\b(?:captur\w*|seiz\w*)\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|dozens|a number)\b", re.I
+    r"\b(?:captur\w*|seiz\w*)\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|dozens|a number)\b",
+    re.I,
 )
 ATTEMPT = _re(r"attempt\w*|tried|try(?:ing)? to|failed|repelled|thwarted|foiled")
 NON_VIOLENT = _re(r"without (?:a fight|fighting|clashes|resistance)|handed over|peacefully|withdrew from")
@@ -58,7 +59,9 @@ ATTACK = _re(
 )
 ARREST = _re(r"arrest\w*|detain\w*|rounded up|apprehend\w*")
 PROTEST = _re(r"protest\w*|demonstrat\w*|rall(?:y|ied|ies)|sit-ins?|marched")
-PROTEST_FORCE = _re(r"dispers\w*|tear gas|fired (?:at|on) (?:the )?(?:protesters|demonstrators)|beat\w* (?:protesters|demonstrators)")
+PROTEST_FORCE = _re(
+    r"dispers\w*|tear gas|fired (?:at|on) (?:the )?(?:protesters|demonstrators)|beat\w* (?:protesters|demonstrators)"
+)
 RIOT = _re(r"riot\w*|mob|set fire|torched|stormed")
 DISRUPTED = _re(r"defus\w*|dismantl\w*|shot down|intercept\w*|downed|thwarted (?:an? )?(?:attack|attempt)")
 LOOTING = _re(r"loot\w*|demolish\w*|bulldoz\w*|burn(?:ed|t) (?:down )?(?:houses|homes|shops|crops|fields)")
@@ -121,8 +124,10 @@ def classify(text: str, actor1: str | None, territory: Territory | None = None) 
     if taken and (territory is None or territory.main_clause):
         if NON_VIOLENT.search(text) and not CLASH.search(text):
             return EventClass("Strategic developments", "Non-violent transfer of territory", 0.6)
-        government = territory.government_taker if territory and territory.government_taker is not None else (
-            actor1 in GOVERNMENT_SIDE if actor1 else False
+        government = (
+            territory.government_taker
+            if territory and territory.government_taker is not None
+            else (actor1 in GOVERNMENT_SIDE if actor1 else False)
         )
         if government:
             return EventClass("Battles", "Government regains territory", 0.9)

@@ -123,9 +123,7 @@ def _territory(sent: Span) -> Territory | None:
             break
         node = node.head
     sides = {
-        span.label_ in GOVERNMENT_SIDE
-        for span in sent.doc.spans.get("actors", [])
-        if span.start in subject_tokens
+        span.label_ in GOVERNMENT_SIDE for span in sent.doc.spans.get("actors", []) if span.start in subject_tokens
     }
     return Territory(main, True if True in sides else (False if sides else None))
 
@@ -166,6 +164,15 @@ def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Pla
             place = gaz.places[span.label_]
             return place, 3 if place.kind in {"governorate", "town"} else int(span._.place_precision)
     return None
+
+
+def _evidence(sent: Span) -> Evidence:
+    """The anchor sentence without surrounding white space; start/end index doc.text exactly."""
+    text = sent.text
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    start = sent.start_char + lead
+    return Evidence(sentence=stripped, start=start, end=start + len(stripped))
 
 
 class Extractor:
@@ -262,9 +269,7 @@ class Extractor:
         if precision == 3 and group.date is None and casualties == Casualties() and group.event.strength < 0.7:
             return None  # "smoke rises in southern Idlib following a bombing": too vague to stand on its own
         admin2, admin3 = gaz.admin_for(place)
-        roles = assign_roles(
-            _actor_mentions(group.anchor), unknown_perpetrator=group.event.event_type != "Battles"
-        )
+        roles = assign_roles(_actor_mentions(group.anchor), unknown_perpetrator=group.event.event_type != "Battles")
         when: date = group.date.value if group.date else published.date()
         precision_of_date = group.date.precision if group.date else "day"
         anchor = group.anchor
@@ -282,20 +287,27 @@ class Extractor:
             "date": when,
             "date_precision": precision_of_date,
             "location": Location(
-                name=place.name, lat=round(place.lat, 5), lon=round(place.lon, 5), admin1=place.admin1,
-                admin2=admin2, admin3=admin3, geo_precision=precision,  # type: ignore[arg-type]
-            ),  # fmt: skip
+                name=place.name,
+                lat=round(place.lat, 5),
+                lon=round(place.lon, 5),
+                admin1=place.admin1,
+                admin2=admin2,
+                admin3=admin3,
+                geo_precision=precision,  # type: ignore[arg-type]
+            ),
             "actors": [Actor(name=name, role=role) for name, role in roles],  # type: ignore[arg-type]
             "killed": casualties.killed,
             "injured": casualties.injured,
             "kidnapped": casualties.kidnapped,
             "weapons": weapons_in(text),
-            "evidence": Evidence(sentence=anchor.text, start=anchor.start_char, end=anchor.end_char),
+            "evidence": _evidence(anchor),
             "confidence": round(min(confidence, 1.0), 2),
             "source": Source(
-                url=document.url, title=document.title or None, published_at=document.published,
+                url=document.url,
+                title=document.title or None,
+                published_at=document.published,
                 source_name=document.source_name,
-            ),  # fmt: skip
+            ),
         }
         return Incident.model_validate(fields)
 

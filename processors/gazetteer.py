@@ -41,28 +41,200 @@ GOVERNORATE_PATTERNS = {
 _GOV_RE = {gov: re.compile(rf"\b(?:{pattern})\b") for gov, pattern in GOVERNORATE_PATTERNS.items()}
 # Forces and operations that never fought in Idlib: naming them points to the governorates they did fight in.
 GOVERNORATE_HINTS = {
-    re.compile(r"\b(?:sdf|qsd|ypg|ypj|syrian democratic forces|asayish|manbij military council)\b", re.I):
-        ("Al-Hasakah", "Ar-Raqqah", "Deir ez-Zor", "Aleppo"),
+    re.compile(r"\b(?:sdf|qsd|ypg|ypj|syrian democratic forces|asayish|manbij military council)\b", re.I): (
+        "Al-Hasakah",
+        "Ar-Raqqah",
+        "Deir ez-Zor",
+        "Aleppo",
+    ),
     re.compile(r"\b(?:peace spring|ras al ?ain|tal abyad|tell abiad)\b", re.I): ("Al-Hasakah", "Ar-Raqqah"),
     re.compile(r"\b(?:olive branch|euphrates shield|afrin|azaz|al bab|jarablus|manbij)\b", re.I): ("Aleppo",),
     re.compile(r"\b(?:southern front|reconciliation committee|central committee of dara)\b", re.I): ("Daraa",),
 }
 # Words capitalised in reports that are never place names on their own.
 COMMON_WORDS = frozenset(
-    """
-    the a an on in at of and or but by for with from to into between near as after before during while
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
-    september october november december syria syrian russian russia turkish turkey iranian iran american kurdish
-    arab regime army forces force state islamic front corps brigade division party movement group groups
-    militia militias rebels rebel opposition government ministry minister president north south east west
-    northern southern eastern western central idlib idleb countryside city town village province governorate
-    unknown two three four five six seven eight nine ten one killed injured clashes clash shelling airstrikes
-    news agency press reported according sources source observatory sohr update police military sham hts
-    international road highway border camp camps new old mount mountain plain valley district sub countryside
-    free kuwaiti uzbek chechen saudi qatari egyptian jordanian lebanese iraqi uyghur turkistani afghan tunisian
-    moroccan libyan emirati gulf european british french german italian chinese ukrainian palestinian albanian
-    tajik turkmen circassian druze alawite sunni shia christian muslim allah god prophet sheikh imam
-    """.split()
+    [
+        "the",
+        "a",
+        "an",
+        "on",
+        "in",
+        "at",
+        "of",
+        "and",
+        "or",
+        "but",
+        "by",
+        "for",
+        "with",
+        "from",
+        "to",
+        "into",
+        "between",
+        "near",
+        "as",
+        "after",
+        "before",
+        "during",
+        "while",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "syria",
+        "syrian",
+        "russian",
+        "russia",
+        "turkish",
+        "turkey",
+        "iranian",
+        "iran",
+        "american",
+        "kurdish",
+        "arab",
+        "regime",
+        "army",
+        "forces",
+        "force",
+        "state",
+        "islamic",
+        "front",
+        "corps",
+        "brigade",
+        "division",
+        "party",
+        "movement",
+        "group",
+        "groups",
+        "militia",
+        "militias",
+        "rebels",
+        "rebel",
+        "opposition",
+        "government",
+        "ministry",
+        "minister",
+        "president",
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "idlib",
+        "idleb",
+        "countryside",
+        "city",
+        "town",
+        "village",
+        "province",
+        "governorate",
+        "unknown",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "one",
+        "killed",
+        "injured",
+        "clashes",
+        "clash",
+        "shelling",
+        "airstrikes",
+        "news",
+        "agency",
+        "press",
+        "reported",
+        "according",
+        "sources",
+        "source",
+        "observatory",
+        "sohr",
+        "update",
+        "police",
+        "military",
+        "sham",
+        "hts",
+        "international",
+        "road",
+        "highway",
+        "border",
+        "camp",
+        "camps",
+        "new",
+        "old",
+        "mount",
+        "mountain",
+        "plain",
+        "valley",
+        "district",
+        "sub",
+        "countryside",
+        "free",
+        "kuwaiti",
+        "uzbek",
+        "chechen",
+        "saudi",
+        "qatari",
+        "egyptian",
+        "jordanian",
+        "lebanese",
+        "iraqi",
+        "uyghur",
+        "turkistani",
+        "afghan",
+        "tunisian",
+        "moroccan",
+        "libyan",
+        "emirati",
+        "gulf",
+        "european",
+        "british",
+        "french",
+        "german",
+        "italian",
+        "chinese",
+        "ukrainian",
+        "palestinian",
+        "albanian",
+        "tajik",
+        "turkmen",
+        "circassian",
+        "druze",
+        "alawite",
+        "sunni",
+        "shia",
+        "christian",
+        "muslim",
+        "allah",
+        "god",
+        "prophet",
+        "sheikh",
+        "imam",
+    ]
 )
 _QUALIFIER_BEFORE = re.compile(
     r"\b(near|nearby|vicinity|outskirts|around|between|close to|outside|surroundings|frontlines?|front lines?|front|"
@@ -237,7 +409,9 @@ def governorates_mentioned(text: str) -> set[str]:
         for pattern, governorates in GOVERNORATE_HINTS.items():
             if pattern.search(folded):
                 found.update(governorates)
-    if "Rural Damascus" in found and not re.search(r"\bdamascus\b(?! countryside)", folded.replace("rural damascus", "")):
+    if "Rural Damascus" in found and not re.search(
+        r"\bdamascus\b(?! countryside)", folded.replace("rural damascus", "")
+    ):
         found.discard("Damascus")
     return found
 
@@ -247,8 +421,10 @@ def precision_from_context(before: str, after: str, place: Place) -> int:
         return 1
     if place.kind != "town":
         return place.geo_precision
-    if place.feature in {"PPLA", "PPLC"} and not re.match(r"^\s*city\b", after) and not (
-        re.search(r"\bcity of\s*$", before)
+    if (
+        place.feature in {"PPLA", "PPLC"}
+        and not re.match(r"^\s*city\b", after)
+        and not (re.search(r"\bcity of\s*$", before))
     ):
         return 3  # "in Idlib", "countryside of Hama": a governorate's name, not its capital city
     if _QUALIFIER_BEFORE.search(before[-60:]) or _QUALIFIER_AFTER.search(after[:30]):

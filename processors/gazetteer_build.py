@@ -30,7 +30,8 @@ FIELDS = ["place_id", "name", "admin1", "lat", "lon", "feature", "population", "
 
 
 def _split_names(raw: str) -> tuple[list[str], list[str]]:
-    latin, arabic = [], []
+    latin: list[str] = []
+    arabic: list[str] = []
     for name in (n.strip() for n in raw.split(",")):
         if not name:
             continue

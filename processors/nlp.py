@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: spaCy validates factory signatures from real annotations.
 """
 
-
 import argparse
 import os
 import sys
@@ -41,7 +40,7 @@ class ActorTagger:
     def __init__(self, nlp: Language) -> None:
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for actor in load_actor_types():
-            self.matcher.add(actor.name, list(nlp.tokenizer.pipe(actor.aliases)))
+            self.matcher.add(actor.name, [nlp.make_doc(alias) for alias in actor.aliases])
 
     def __call__(self, doc: Doc) -> Doc:
         spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
@@ -59,7 +58,7 @@ class PlaceTagger:
         for alias, place_id in self.gazetteer.curated_alias_texts.items():
             by_place.setdefault(place_id, []).append(alias)
         for place_id, aliases in by_place.items():
-            self.matcher.add(place_id, list(nlp.tokenizer.pipe(aliases)))
+            self.matcher.add(place_id, [nlp.make_doc(alias) for alias in aliases])
 
     def __call__(self, doc: Doc) -> Doc:
         curated = filter_spans([Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)])

@@ -21,11 +21,49 @@ from processors.names import ARTICLES
 LINKERS = ARTICLES | {"abu", "um", "umm", "bin", "ibn", "bani", "de", "deir", "kafr", "tal", "tell"}
 # Places outside Syria that reports name often; their consonants collide with Syrian villages.
 FOREIGN = frozenset(
-    """
-    ankara moscow istanbul antakya hatay gaziantep kilis reyhanli sanliurfa adana beirut tehran washington geneva
-    astana sochi amman baghdad erbil brussels paris london berlin doha riyadh cairo kremlin turkey russia iran
-    lebanon iraq jordan europe israel ukraine kyiv nur-sultan new york vienna
-    """.split()
+    [
+        "ankara",
+        "moscow",
+        "istanbul",
+        "antakya",
+        "hatay",
+        "gaziantep",
+        "kilis",
+        "reyhanli",
+        "sanliurfa",
+        "adana",
+        "beirut",
+        "tehran",
+        "washington",
+        "geneva",
+        "astana",
+        "sochi",
+        "amman",
+        "baghdad",
+        "erbil",
+        "brussels",
+        "paris",
+        "london",
+        "berlin",
+        "doha",
+        "riyadh",
+        "cairo",
+        "kremlin",
+        "turkey",
+        "russia",
+        "iran",
+        "lebanon",
+        "iraq",
+        "jordan",
+        "europe",
+        "israel",
+        "ukraine",
+        "kyiv",
+        "nur-sultan",
+        "new",
+        "york",
+        "vienna",
+    ]
 )
 # The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
 _BLOCKING_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
@@ -66,7 +104,7 @@ _PLACE_NOUNS = frozenset(
 _TOPONYM_HEADS = frozenset(
     {"kafr", "kfar", "kafar", "tal", "tall", "tell", "tel", "deir", "dayr", "khan", "jisr", "maarat", "maarrat",
      "ain", "ein", "ayn", "abu", "um", "umm", "bab", "jabal", "jebel", "wadi", "qasr", "beit", "bayt", "rasm",
-     "khirbet", "kherbet", "khirbat", "maar", "sheikh", "shaykh", "tall", "big", "small", "eastern", "western",
+     "khirbet", "kherbet", "khirbat", "maar", "sheikh", "shaykh", "big", "small", "eastern", "western",
      "northern", "southern", "hish", "qalaat", "qal'at", "mazraat", "mazraa", "al", "el"}
 )  # fmt: skip
 
@@ -116,7 +154,7 @@ def _runs(doc: Doc, taken: set[int]) -> list[tuple[int, int]]:
 
 
 def _named_as_place(token: Token) -> bool:
-    """"the town of Has", "Has village": even a common word is a name here."""
+    """ "the town of Has", "Has village": even a common word is a name here."""
     doc = token.doc
     before = doc[max(0, token.i - 2) : token.i].text.lower()
     after = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
@@ -146,9 +184,7 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
     """Place mentions, each a Span labelled with its place_id and carrying place_exact / place_precision."""
     blocked = _blocked_tokens(doc)
     curated_tokens = {i for span in curated for i in range(span.start, span.end)}
-    raw: list[tuple[Span, list[tuple[Place, bool]]]] = [
-        (span, [(gaz.places[span.label_], True)]) for span in curated
-    ]
+    raw: list[tuple[Span, list[tuple[Place, bool]]]] = [(span, [(gaz.places[span.label_], True)]) for span in curated]
     for run_start, run_end in _runs(doc, blocked | curated_tokens):
         if doc[run_start].lower_ in _GROUP_HEADS or (run_start > 0 and doc[run_start - 1].lower_ in _GROUP_HEADS):
             continue

@@ -35,3 +35,20 @@ def sample_article() -> Article:
         fetched_at=datetime(2020, 9, 16, 9, 0, tzinfo=UTC),
         content_hash=content_hash(text),
     )
+
+
+@pytest.fixture(scope="session")
+def nlp():  # type: ignore[no-untyped-def]
+    """The real pipeline (model from PROCESSOR_SPACY_MODEL, as the services load it), built once per session."""
+    import os
+
+    from processors.nlp import build_pipeline
+
+    return build_pipeline(os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm"))
+
+
+@pytest.fixture(scope="session")
+def extractor(nlp):  # type: ignore[no-untyped-def]
+    from processors.extract import Extractor
+
+    return Extractor(nlp)
