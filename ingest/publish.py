@@ -1,0 +1,65 @@
+"""Publishes Article messages to Kafka and waits for the broker's acknowledgement (side effects only)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from ingest.contract import Article, BrokerUnavailable
+from ingest.contract.broker import KafkaError, KafkaProducer, encode_headers, make_producer
+from ingest.contract.topics import HEADER_CONTENT_TYPE, HEADER_PRODUCER, HEADER_SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+
+class ArticlePublisher:
+    """key = article_id, value = Article v1 JSON, headers with the schema version; acks=all and idempotence."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, ack_timeout_seconds: float = 30.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.ack_timeout_seconds = ack_timeout_seconds
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = make_producer(self.bootstrap_servers, client_id="idlib-ingest")
+        return self._producer
+
+    def publish_sync(self, article: Article) -> tuple[int, int]:
+        """Send and wait for the acknowledgement; (partition, offset). BrokerUnavailable when it does not come."""
+        with self._lock:
+            try:
+                producer = self._ensure()
+                future = producer.send(
+                    self.topic, key=article.article_id.encode(), value=article.model_dump_json().encode(),
+                    headers=encode_headers({HEADER_SCHEMA_VERSION: article.schema_version,
+                                            HEADER_CONTENT_TYPE: "application/json", HEADER_PRODUCER: "idlib-ingest"}),
+                )  # fmt: skip
+                meta = future.get(timeout=self.ack_timeout_seconds)
+                return int(meta.partition), int(meta.offset)
+            except BrokerUnavailable:
+                raise
+            except (KafkaError, TimeoutError) as exc:
+                self._reset()
+                raise BrokerUnavailable(f"no acknowledgement from {self.bootstrap_servers}: {exc}") from exc
+
+    async def publish(self, article: Article) -> tuple[int, int]:
+        return await asyncio.to_thread(self.publish_sync, article)
+
+    def _reset(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:
+                log.debug("producer close failed", exc_info=True)
+            self._producer = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.flush(timeout=10)
+                self._producer.close(timeout=10)
+                self._producer = None
