@@ -39,7 +39,7 @@ def clean_html(html: str | bytes, url: str | None = None, min_chars: int = 200) 
     """Main text and metadata of an article page; NoUsableText when fewer than min_chars remain."""
     raw = trafilatura.extract(
         html, url=url, output_format="json", with_metadata=True, include_comments=False, include_tables=False,
-        include_links=False, include_images=False, deduplicate=True, favor_precision=True,
+        include_links=False, include_images=False, deduplicate=False, favor_precision=True,
     )  # fmt: skip
     if not raw:
         raise NoUsableText("no article text found")

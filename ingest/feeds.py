@@ -37,9 +37,9 @@ def _when(struct: Any) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(struct), UTC)
 
 
-def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
+def parse_feed(body: bytes, feed_url: str, content_type: str = "application/xml") -> ParsedFeed:
     """Parse what the fetcher downloaded; a malformed ("bozo") feed still yields its usable entries."""
-    parsed = feedparser.parse(body, response_headers={"content-location": feed_url})
+    parsed = feedparser.parse(body, response_headers={"content-location": feed_url, "content-type": content_type})
     entries: list[Entry] = []
     skipped = 0
     for item in parsed.entries:
@@ -58,8 +58,9 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
         if not canonical.startswith(("http://", "https://")):
             skipped += 1
             continue
-        published = _when(item.get("published_parsed")) or _when(item.get("updated_parsed"))
-        updated = item.get("updated") or item.get("published")
+        # dict.get: FeedParserDict.get maps "updated" to "published" with a deprecation warning
+        published = _when(dict.get(item, "published_parsed")) or _when(dict.get(item, "updated_parsed"))
+        updated = dict.get(item, "updated") or dict.get(item, "published")
         summary = item.get("summary") or ""
         if not summary and item.get("content"):
             summary = item["content"][0].get("value", "")

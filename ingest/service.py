@@ -113,7 +113,7 @@ class IngestService:
             self._feed_ok(feed, state, "not_modified")
             return
         self.metrics.fetches.labels(feed.id, "feed", "ok").inc()
-        parsed = parse_feed(response.body, str(response.url))
+        parsed = parse_feed(response.body, str(response.url), response.content_type)
         if parsed.bozo:
             self.metrics.bozo_feeds.labels(feed.id).inc()
             log.warning("malformed feed, using its readable entries",

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from ingest.canonical import canonical_url
+from ingest.clean import NoUsableText, clean_html
+from ingest.feedlist import load_feeds
+from ingest.contract import ConfigurationError
+from ingest.fetch import retry_after_seconds
+from tests.conftest import REPO
+from tests.support.pages import BOILERPLATE, article_page, seed_articles
+
+
+@pytest.mark.parametrize(
+    ("link", "base", "expected"),
+    [
+        ("HTTPS://NPASyria.com:443/en/45123/?utm_source=rss&utm_medium=feed#comments", None,
+         "https://npasyria.com/en/45123/"),
+        ("/en/45123/?id=7&fbclid=abc", "https://npasyria.com/en/feed/", "https://npasyria.com/en/45123/?id=7"),
+        ("../story.html", "https://example.org/news/feed/", "https://example.org/news/story.html"),
+        ("http://Example.org:8080/a?b=1&utm_campaign=x", None, "http://example.org:8080/a?b=1"),
+    ],
+)  # fmt: skip
+def test_canonical_url(link: str, base: str | None, expected: str) -> None:
+    assert canonical_url(link, base) == expected
+
+
+@pytest.mark.parametrize("article", seed_articles(), ids=lambda a: a.slug)
+def test_clean_keeps_every_paragraph_and_drops_boilerplate(article) -> None:  # type: ignore[no-untyped-def]
+    cleaned = clean_html(article_page(article), "https://example.org/x")
+    for paragraph in article.paragraphs:
+        assert paragraph in cleaned.text
+    lines = set(cleaned.text.splitlines())
+    for junk in BOILERPLATE:
+        assert junk not in lines, junk
+        assert junk not in cleaned.text or junk in " ".join(article.paragraphs), junk
+    assert cleaned.title == article.title
+
+
+def test_clean_rejects_pages_without_text() -> None:
+    with pytest.raises(NoUsableText):
+        clean_html("<html><body><nav>Home</nav><p>Short.</p></body></html>")
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("garbage") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+def test_default_feed_list_is_valid() -> None:
+    feeds = load_feeds(REPO / "seeds" / "feeds.yaml")
+    assert len(feeds) >= 5 and len({f.id for f in feeds}) == len(feeds)
+
+
+def test_bad_feed_list_stops_start_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("feeds:\n  - {id: 'Bad Id', url: 'ftp://x', source_name: ''}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="invalid"):
+        load_feeds(bad)
