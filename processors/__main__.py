@@ -99,9 +99,78 @@ def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Consume articles in the group, publish incidents; SIGTERM finishes the batch, commits and leaves the group."""
+    import signal
+
+    from prometheus_client import start_http_server
+
+    from ingest.contract import topics
+    from ingest.contract.broker import ensure_topics, make_consumer, make_producer
+    from processors.metrics import ProcessorMetrics
+    from processors.worker import Worker, WorkerConfig, rebalance_listener
+
+    extractor = _extractor(settings)  # loads the model and gazetteer before joining the group
+    metrics = ProcessorMetrics.create()
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    if port:
+        start_http_server(port, addr=settings.metrics_host, registry=metrics.registry)
+    bootstrap = settings.kafka_bootstrap_servers
+    if settings.create_topics:
+        wanted = (settings.input_topic, settings.output_topic, settings.dead_letter_topic)
+        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted})
+    holder: list[Worker] = []
+    consumer = make_consumer(bootstrap, settings.group_id, [settings.input_topic],
+                             listener=rebalance_listener(lambda: holder[0] if holder else None),
+                             max_poll_records=settings.max_batch_records)  # fmt: skip
+    producer = make_producer(bootstrap, client_id=f"{settings.group_id}-producer")
+    worker = Worker(consumer, producer, extractor, metrics, WorkerConfig(
+        input_topic=settings.input_topic, output_topic=settings.output_topic,
+        dead_letter_topic=settings.dead_letter_topic, max_batch_records=settings.max_batch_records,
+        max_batch_seconds=settings.max_batch_seconds, publish_timeout_seconds=settings.publish_timeout_seconds,
+    ))  # fmt: skip
+    holder.append(worker)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    log.info("worker started", extra={"group": settings.group_id, "topic": settings.input_topic, "metrics_port": port})
+    worker.run()
+    return 0
+
+
+def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Follow the incidents topic and print a table (or JSON lines)."""
+    import signal
+
+    from ingest.contract.broker import make_consumer
+    from processors.tail import follow
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    consumer = make_consumer(settings.kafka_bootstrap_servers, None)
+    try:
+        follow(consumer, settings.output_topic, sys.stdout, args.json, args.from_beginning, args.max,
+               args.idle_timeout, lambda: stopping)  # fmt: skip
+    finally:
+        consumer.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idlib-processor", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("worker", help="consume articles from Kafka and publish incidents (a consumer-group member)")
+    p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_METRICS_PORT), 0 = off")
+    p = sub.add_parser("tail", help="follow the incidents topic and print incidents as they arrive")
+    p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    p.add_argument("--from-beginning", action="store_true", help="start at the oldest incident, not the newest")
+    p.add_argument("--max", type=int, default=None, help="stop after this many incidents")
+    p.add_argument("--idle-timeout", type=float, default=None, help="stop after this many seconds without one")
     p = sub.add_parser("extract", help="JSONL texts in -> JSONL incidents out (no Kafka)")
     p.add_argument("--input", "-i", default=None, help="input file (default stdin)")
     p.add_argument("--output", "-o", default=None, help="output file (default stdout)")
@@ -120,12 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: bad configuration: {exc}", file=sys.stderr)
         return 2
     jsonlog.configure(settings.log_level)
-    handlers = {"extract": cmd_extract, "eval": cmd_eval}
+    handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail}
     try:
         return handlers[args.command](args, settings)
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception:  # the process boundary: log and exit 1
+        log.exception("processor crashed")
+        return 1
 
 
 if __name__ == "__main__":

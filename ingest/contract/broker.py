@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
@@ -21,6 +21,7 @@ Headers = list[tuple[str, bytes]]
 
 __all__ = [
     "BrokerUnavailable",
+    "ConsumerRebalanceListener",
     "Headers",
     "KafkaConsumer",
     "KafkaError",
@@ -64,12 +65,14 @@ def make_producer(bootstrap_servers: str, client_id: str, **overrides: Any) -> K
         raise BrokerUnavailable(f"cannot connect producer to {bootstrap_servers}: {exc}") from exc
 
 
-def make_consumer(bootstrap_servers: str, group_id: str, topics: Sequence[str] = (), **overrides: Any) -> KafkaConsumer:
+def make_consumer(
+    bootstrap_servers: str, group_id: str | None, topics: Sequence[str] = (), listener: Any = None, **overrides: Any
+) -> KafkaConsumer:
     """A consumer in a group that commits only when told to (at-least-once)."""
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap_servers,
         "group_id": group_id,
-        "client_id": group_id,
+        "client_id": group_id or "idlib-reader",
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "max_poll_records": 64,
@@ -83,7 +86,10 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: Sequence[str] =
     except KafkaError as exc:
         raise BrokerUnavailable(f"cannot connect consumer to {bootstrap_servers}: {exc}") from exc
     if topics:
-        consumer.subscribe(list(topics))
+        if listener is not None:
+            consumer.subscribe(list(topics), listener=listener)
+        else:
+            consumer.subscribe(list(topics))
     return consumer
 
 
