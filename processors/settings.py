@@ -13,7 +13,7 @@ class ProcessorSettings(BaseSettings):
 
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy model package name or folder")
     gazetteer_dir: str | None = Field(default=None, description="folder with places.tsv etc. (default: packaged)")
-    nlp_batch_size: int = Field(default=32, ge=1, le=1024)
+    nlp_batch_size: int = Field(default=8, ge=1, le=1024, description="nlp.pipe batch; peak memory grows with it")
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PROCESSOR_KAFKA_BOOTSTRAP_SERVERS"),

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ingest.contract import Incident
 from ingest.contract.broker import KafkaConsumer, TopicPartition
 
-COLUMNS = (("date", 10), ("type", 36), ("place", 28), ("actors", 44), ("k/i", 7), ("source", 30))
+COLUMNS = (("date", 10), ("type", 48), ("place", 28), ("actors", 44), ("k/i", 7), ("source", 30))
 
 
 def _cut(text: str, width: int) -> str:

@@ -43,7 +43,9 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> None:
         seeds = seed_articles()
         for i in range(pages):
             base = seeds[i % len(seeds)]
-            variant = SeedArticle(base.slug, base.title, [*base.paragraphs, f"Page {i} of the benchmark."], base.published)
+            variant = SeedArticle(
+                base.slug, base.title, [*base.paragraphs, f"Page {i} of the benchmark."], base.published
+            )
             server.add(f"/p/{i}/", article_page(variant))
             items.append((base.title, f"/p/{i}/", base.published, "s"))
         server.add("/feed.xml", rss(server.base, items), "application/rss+xml")

@@ -173,7 +173,9 @@ def test_seeds_through_both_services(kafka_bootstrap: str, unique: str, seed_sit
     ingest = subprocess.run([sys.executable, "-m", "ingest", "--once", "--feeds", str(feeds)], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert ingest.returncode == 0, ingest.stderr
-    articles = [Article.model_validate_json(r.value) for r in read_all(kafka_bootstrap, names["input"], lambda rs: len(rs) >= 2)]
+    articles = [
+        Article.model_validate_json(r.value) for r in read_all(kafka_bootstrap, names["input"], lambda rs: len(rs) >= 2)
+    ]
     keys = expected_keys(extractor, articles)
     assert len(keys) == 3
     out = read_all(kafka_bootstrap, names["output"], lambda rs: {r.key.decode() for r in rs} >= keys, 180)

@@ -44,7 +44,7 @@ class LocalServer:
 
 def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             request = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
             server.requests.append(request)
             handler = server.routes.get(self.path.split("?")[0]) or server.routes.get(self.path)

@@ -4,8 +4,8 @@ import pytest
 
 from ingest.canonical import canonical_url
 from ingest.clean import NoUsableText, clean_html
-from ingest.feedlist import load_feeds
 from ingest.contract import ConfigurationError
+from ingest.feedlist import load_feeds
 from ingest.fetch import retry_after_seconds
 from tests.conftest import REPO
 from tests.support.pages import BOILERPLATE, article_page, seed_articles

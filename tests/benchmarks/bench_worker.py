@@ -1,0 +1,186 @@
+"""Benchmark, one run: articles/s through one worker vs the bare extractor on the same articles (ratio), articles/s
+with two workers on two partitions, p50/p95 latency from publish to incident, and worker peak RSS.
+
+Usage: python tests/benchmarks/bench_worker.py [--articles 200] [--texts FILE.jsonl]
+Starts its own local Apache Kafka unless KAFKA_BOOTSTRAP_SERVERS is set; PROCESSOR_SPACY_MODEL as for the services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from ingest.contract import Article, content_hash  # noqa: E402
+from ingest.contract.broker import TopicPartition, encode_headers, ensure_topics, make_consumer, make_producer  # noqa: E402
+from processors.documents import from_article  # noqa: E402
+from processors.extract import Extractor  # noqa: E402
+from processors.nlp import build_pipeline  # noqa: E402
+from processors.settings import ProcessorSettings  # noqa: E402
+
+SCRIPT = REPO / "deploy" / "kafka" / "local_kafka.py"
+MODEL = os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm")
+
+
+def make_articles(n: int, texts_file: str | None) -> list[Article]:
+    if texts_file:
+        texts = [json.loads(x)["text"] for x in Path(texts_file).read_text(encoding="utf-8").splitlines() if x]
+    else:
+        texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt"))]
+    out = []
+    for i in range(n):
+        text = texts[i % len(texts)]
+        url = f"https://bench.example.org/{uuid.uuid4().hex}/"
+        out.append(Article(article_id=Article.id_for(url), url=url, canonical_url=url, feed_id="bench",
+                           source_name="Bench", title="t", text=text, published_at=datetime(2020, 9, 16, tzinfo=UTC),
+                           fetched_at=datetime.now(UTC), content_hash=content_hash(text)))  # fmt: skip
+    return out
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def processed(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        page = response.read().decode()
+    return sum(
+        float(line.split()[-1]) for line in page.splitlines() if line.startswith("idlib_processor_messages_total{")
+    )
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_workers(bootstrap: str, articles: list[Article], count: int, partitions: int, log_dir: Path,
+                rate: float | None = None) -> dict[str, float]:  # fmt: skip
+    tag = uuid.uuid4().hex[:8]
+    src, out = f"bench-in-{tag}", f"bench-out-{tag}"
+    ensure_topics(bootstrap, {src: partitions, out: 3, f"bench-dlq-{tag}": 1})
+    ports = [free_port() for _ in range(count)]
+    procs = []
+    for port in ports:
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PROCESSOR_SPACY_MODEL": MODEL,
+               "PROCESSOR_INPUT_TOPIC": src, "PROCESSOR_OUTPUT_TOPIC": out, "PROCESSOR_DEAD_LETTER_TOPIC": f"bench-dlq-{tag}",
+               "PROCESSOR_GROUP_ID": f"bench-{tag}", "PROCESSOR_METRICS_PORT": str(port), "PROCESSOR_LOG_LEVEL": "WARNING"}  # fmt: skip
+        with (log_dir / f"worker-{port}.log").open("ab") as log:
+            procs.append(subprocess.Popen([sys.executable, "-m", "processors", "worker"], env=env, cwd=REPO, stdout=log,
+                                          stderr=subprocess.STDOUT))  # fmt: skip
+    for port in ports:  # ready when the metrics endpoint answers (the model is loaded before it starts)
+        while True:
+            try:
+                processed(port)
+                break
+            except OSError:
+                time.sleep(0.3)
+    time.sleep(3)  # group join and assignment
+    producer = make_producer(bootstrap, "bench")
+    sent: dict[str, float] = {}
+    t0 = time.time()
+    for a in articles:
+        producer.send(
+            src,
+            key=a.article_id.encode(),
+            value=a.model_dump_json().encode(),
+            headers=encode_headers({"schema_version": 1}),
+        )
+        sent[a.article_id] = time.time()
+        if rate:
+            producer.flush()
+            time.sleep(1.0 / rate)
+    producer.flush()
+    while sum(processed(p) for p in ports) < len(articles):
+        time.sleep(0.05)
+    wall = time.time() - t0
+    rss = [peak_rss_mb(p.pid) for p in procs]
+    consumer = make_consumer(bootstrap, None)
+    tps = [TopicPartition(out, p) for p in sorted(consumer.partitions_for_topic(out) or [])]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    latencies = []
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        for batch in consumer.poll(timeout_ms=300).values():
+            for r in batch:
+                article_id = json.loads(r.value)["article_id"]
+                latencies.append(r.timestamp / 1000 - sent[article_id])
+        if latencies and time.time() > deadline - 8:
+            break
+    consumer.close()
+    producer.close()
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(timeout=60)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return {"articles_per_second": len(articles) / wall, "p50": q[49], "p95": q[94], "rss_mb": max(rss),
+            "wall": wall}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--texts", default=None)
+    args = parser.parse_args()
+    articles = make_articles(args.articles, args.texts)
+    batch = ProcessorSettings().nlp_batch_size  # the worker's own setting: compare like with like
+    extractor = Extractor(build_pipeline(MODEL), batch_size=batch)
+    docs = [from_article(a) for a in articles]
+    extractor.extract_batch(docs[:8])
+    t0 = time.perf_counter()
+    for i in range(0, len(docs), 32):
+        extractor.extract_batch(docs[i : i + 32])
+    bare = len(docs) / (time.perf_counter() - t0)
+    print(
+        f"bare extractor: {bare:.1f} articles/s ({len(docs)} articles, 32 per call, nlp.pipe batch {batch}, in-process)"
+    )
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    state = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
+    if not bootstrap:
+        started = subprocess.run([sys.executable, str(SCRIPT), "start", "--state", str(state)], capture_output=True,
+                                 text=True, check=True)  # fmt: skip
+        bootstrap = started.stdout.strip().splitlines()[-1]
+    try:
+        logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+        one = run_workers(bootstrap, articles, 1, 2, logs)
+        print(f"one worker: {one['articles_per_second']:.1f} articles/s; ratio to bare extractor: "
+              f"{one['articles_per_second'] / bare:.2f} (target >= 0.9)")  # fmt: skip
+        print(f"  publish -> incident latency p50 {one['p50'] * 1000:.0f} ms, p95 {one['p95'] * 1000:.0f} ms "
+              f"(all {len(articles)} articles sent at once)")  # fmt: skip
+        print(f"  worker peak RSS: {one['rss_mb']:.0f} MB (target < 500 MB)")
+        steady = run_workers(bootstrap, make_articles(30, args.texts), 1, 2, logs, rate=2.0)
+        print(f"  at a steady 2 articles/s: publish -> incident p50 {steady['p50'] * 1000:.0f} ms, "
+              f"p95 {steady['p95'] * 1000:.0f} ms")  # fmt: skip
+        two = run_workers(bootstrap, make_articles(args.articles, args.texts), 2, 2, logs)
+        print(f"two workers, two partitions: {two['articles_per_second']:.1f} articles/s "
+              f"({two['articles_per_second'] / one['articles_per_second']:.2f}x one worker; machine has {os.cpu_count()} cores)")  # fmt: skip
+        print(f"  publish -> incident latency p50 {two['p50'] * 1000:.0f} ms, p95 {two['p95'] * 1000:.0f} ms; "
+              f"peak RSS {two['rss_mb']:.0f} MB")  # fmt: skip
+    finally:
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            subprocess.run([sys.executable, str(SCRIPT), "stop", "--state", str(state)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
