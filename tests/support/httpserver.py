@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -61,10 +61,8 @@ def _handler_class(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if "X-Delay" in headers:
                 time.sleep(float(headers["X-Delay"]))
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, *_args: object) -> None:
             pass
