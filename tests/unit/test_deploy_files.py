@@ -1,0 +1,83 @@
+"""The deploy files checked with real tools: Compose schema, hadolint, promtool, and metric names."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ingest.metrics import IngestMetrics
+from processors.metrics import ProcessorMetrics
+from tests.conftest import REPO
+
+DEPLOY = REPO / "deploy"
+COMPOSE_SCHEMA = REPO.parent / "shared" / "schemas" / "compose-spec.json"
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    assert found, f"{name} not installed (make test installs it)"
+    return found
+
+
+def test_compose_validates_against_the_compose_specification() -> None:
+    assert COMPOSE_SCHEMA.exists(), f"{COMPOSE_SCHEMA} missing: the shared folder must sit beside the clone"
+    schema = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema).validate(compose)  # the spec declares draft-07
+    services = compose["services"]
+    assert services["processor"]["deploy"]["replicas"] == 2
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert {"kafka", "kafka-init", "ingest", "processor", "prometheus", "grafana"} <= set(services)
+
+
+def test_hadolint_passes() -> None:
+    result = subprocess.run([tool("hadolint"), str(DEPLOY / "Dockerfile")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_checks_config_and_rules() -> None:
+    promtool = tool("promtool")
+    config = subprocess.run([promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert config.returncode == 0, config.stdout + config.stderr
+    rules = subprocess.run([promtool, "check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert rules.returncode == 0 and "5 rules found" in rules.stdout, rules.stdout + rules.stderr
+
+
+def test_dashboard_json_is_generated_and_current() -> None:
+    sys.path.insert(0, str(DEPLOY / "grafana"))
+    import dashboard  # type: ignore[import-not-found]
+
+    committed = (DEPLOY / "grafana" / "dashboards" / "idlib-incident-stream.json").read_text(encoding="utf-8")
+    assert committed == dashboard.render(), "run: python deploy/grafana/dashboard.py"
+
+
+def exported_names() -> set[str]:
+    names = {"up"}
+    for registry in (IngestMetrics.create(feed_ids=["x"]).registry, ProcessorMetrics.create().registry):
+        for family in registry.collect():
+            names.add(family.name)  # labelled gauges have no samples until first set
+            names.update(sample.name for sample in family.samples)
+    return names
+
+
+def expressions() -> list[str]:
+    board = json.loads((DEPLOY / "grafana" / "dashboards" / "idlib-incident-stream.json").read_text(encoding="utf-8"))
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text(encoding="utf-8"))
+    return [t["expr"] for p in board["panels"] for t in p["targets"]] + [
+        r["expr"] for g in rules["groups"] for r in g["rules"]
+    ]
+
+
+def test_every_query_uses_exported_metric_names() -> None:
+    names = exported_names()
+    used = {m for expr in expressions() for m in re.findall(r"\b(idlib_[a-z_]+)\b", expr)}
+    assert used and used <= names, sorted(used - names)
