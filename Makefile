@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PROCESSOR_SPACY_MODEL ?= en_core_web_sm
 
-.PHONY: install kafka-jars model-check lint test test-unit test-integration run demo kafka-start kafka-stop \
-        schemas eval bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install kafka-jars model-check tools lint test test-unit test-integration run demo kafka-start kafka-stop \
+        schemas dashboard eval bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,18 +23,23 @@ kafka-jars: install
 model-check: install
 	@$(BIN)/python -m processors.nlp --check
 
+# Prometheus (promtool + server) from Debian's packages, for the deploy checks; hadolint comes with the dev extras.
+tools:
+	@command -v promtool >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check ingest processors tests deploy
 	$(BIN)/ruff format --check ingest processors tests deploy
 	$(BIN)/mypy
 
-test: install kafka-jars model-check lint
+test: install kafka-jars model-check tools lint
 	$(BIN)/python -m pytest
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit
 
-test-integration: install kafka-jars model-check
+test-integration: install kafka-jars model-check tools
 	$(BIN)/python -m pytest tests/integration
 
 run: install kafka-jars model-check
@@ -50,11 +57,16 @@ kafka-stop:
 schemas: install
 	$(BIN)/python -m ingest.contract.schemas docs/schemas
 
+dashboard: install
+	$(BIN)/python deploy/grafana/dashboard.py
+
 eval: install model-check
 	$(BIN)/idlib-processor eval --gold $(GOLD)
 
 bench: install kafka-jars model-check
-	$(BIN)/python tests/benchmarks/bench_extract.py
+	$(BIN)/python tests/benchmarks/bench_extract.py $(if $(TEXTS),--texts $(TEXTS))
+	$(BIN)/python tests/benchmarks/bench_ingest.py
+	$(BIN)/python tests/benchmarks/bench_worker.py $(if $(TEXTS),--texts $(TEXTS))
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
