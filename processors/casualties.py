@@ -105,7 +105,7 @@ def _verb_at(tokens: list[str], i: int) -> str | None:
 
 
 def _person_follows(tokens: list[str], i: int) -> bool:
-    return any(_PERSON.match(" ".join(tokens[j : j + 2])) for j in range(i + 1, min(len(tokens), i + 4)))
+    return any(_PERSON.match(" ".join(tokens[j : j + 2])) for j in range(i + 1, min(len(tokens), i + 6)))
 
 
 def _count_forward(

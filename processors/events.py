@@ -35,7 +35,7 @@ CLASH = _re(
 )
 ABDUCTION = _re(
     r"abduct\w*|kidnap\w*|taken hostage|held hostage|forcibly disappeared|forced disappearance|"
-    r"(?:was|were) taken by|(?:was|were) (?:stopped|seized) by (?:an? )?(?:armed|unknown|unidentified)"
+    r"(?:was|were)(?: \w+ly)? taken by|(?:was|were) (?:stopped|seized) by (?:an? )?(?:armed|unknown|unidentified)"
 )
 AIR = _re(
     r"air ?strikes?|airstrikes?|air raids?|warplanes?|war planes|jets?|helicopters?|barrel bombs?|drones?|aerial|"
@@ -87,7 +87,8 @@ WEAPONS = {
 }
 _WEAPON_RE = {name: _re(pattern) for name, pattern in WEAPONS.items()}
 MEMBER_VICTIM = _re(
-    r"members?|fighters?|commanders?|militants?|cells?|administrators?|leaders?|emirs?|operatives?|officials? of"
+    r"members?|fighters?|commanders?|militants?|cells?|administrators?|leaders?|emirs?|operatives?|officials? of|"
+    r"rebels?|soldiers?|militiam[ae]n|gunmen"
 )
 CIVILIAN_VICTIM = _re(
     r"civilians?|aid workers?|NGO|INGO|volunteers?|staff|nurses?|doctors?|children|child|women|woman|farmers?|"
@@ -138,7 +139,7 @@ def classify(text: str, actor1: str | None, territory: Territory | None = None) 
         return EventClass("Battles", "Armed clash", 0.9)
     if SUICIDE.search(text):
         return EventClass("Explosions/Remote violence", "Suicide bomb", 0.9)
-    if ABDUCTION.search(text) or ARREST.search(text):
+    if ABDUCTION.search(text) or ARREST.search(text) or CAPTURED_PEOPLE.search(text):
         if MEMBER_VICTIM.search(text) and not CIVILIAN_VICTIM.search(text):
             return EventClass("Battles", "Armed clash", 0.6)  # an armed group seizing another's members
         if ABDUCTION.search(text):

@@ -30,6 +30,8 @@ HYPOTHETICAL = re.compile(
     r"\b(?:may|might|could|would|will|plans? to|planning to|threaten\w* to|aims? to|intends? to|if)\b", re.I
 )
 _IDLIB_WORDS = re.compile(r"\b(?:idlib|idleb|edlib|idlip)\b")
+# A photo caption ends with the agency's credit: "Smoke rises in southern Idlib after a bombing (AFP)".
+CAPTION = re.compile(r"\((?:AFP|Reuters|AP|EPA|Getty Images|SANA|Anadolu|DPA|Xinhua|file photo|photo[^)]*)\)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,10 @@ def is_relevant(text: str, keys: tuple[frozenset[str], frozenset[str], frozenset
         for n in range(min(4, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 phrase = " ".join(words[i : i + n])
-                if normal_key(phrase) in exact or loose_key(phrase) in loose or skeletons(phrase) & skeleton:
+                if normal_key(phrase) in exact or loose_key(phrase) in loose:
+                    return True
+                shortest = 3 if n > 1 else 4  # three consonants identify a two-word name, not a single word
+                if any(len(k) >= shortest for k in skeletons(phrase) & skeleton):
                     return True
     return False
 
@@ -207,7 +212,7 @@ class Extractor:
         open_group: _Group | None = None
         for sent in doc.sents:
             text = sent.text.strip()
-            if len(text) < 15:
+            if len(text) < 15 or CAPTION.search(text):
                 continue
             paragraph = _paragraph_of(doc, sent, breaks)
             if open_group and open_group.paragraph != paragraph:
@@ -266,8 +271,6 @@ class Extractor:
         share = split_share(doc.text, names, lambda a, b: loose_key(a) == loose_key(b))
         if share is not None:
             casualties = Casualties(share, casualties.injured, casualties.kidnapped)
-        if precision == 3 and group.date is None and casualties == Casualties() and group.event.strength < 0.7:
-            return None  # "smoke rises in southern Idlib following a bombing": too vague to stand on its own
         admin2, admin3 = gaz.admin_for(place)
         roles = assign_roles(_actor_mentions(group.anchor), unknown_perpetrator=group.event.event_type != "Battles")
         when: date = group.date.value if group.date else published.date()

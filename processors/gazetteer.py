@@ -323,7 +323,7 @@ class Gazetteer:
         def idlib(index: dict[str, list[str]]) -> frozenset[str]:
             return frozenset(k for k, ids in index.items() if any(self.places[i].admin1 == IDLIB for i in ids))
 
-        return idlib(self.exact), idlib(self.loose), frozenset(k for k in idlib(self.skeleton) if len(k) >= 4)
+        return idlib(self.exact), idlib(self.loose), idlib(self.skeleton)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

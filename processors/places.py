@@ -170,13 +170,17 @@ def _acceptable_single(token: Token) -> bool:
     return not (token.is_sent_start and token.pos_ not in {"PROPN"})
 
 
-def _plausible(place: Place, exact: bool, governorates: set[str]) -> bool:
+STRONG_SIMILARITY = 0.8
+
+
+def _plausible(place: Place, exact: bool, governorates: set[str], spelling: float) -> bool:
     """A name resolved outside every governorate the text names is more likely a wrong match than a place;
-    where the text names none, a loose match outside Idlib (the stream's region) is dropped likewise."""
+    where the text names none, a loose match outside Idlib (the stream's region) is dropped likewise. A close
+    spelling of an Idlib place survives a bare city name elsewhere ("the road from Jisr-Ash-Shugur to Aleppo")."""
     if place.kind == "governorate" or place.source == "curated":
         return True
     if governorates:
-        return place.admin1 in governorates
+        return place.admin1 in governorates or (place.admin1 == IDLIB and (exact or spelling >= STRONG_SIMILARITY))
     return exact or place.admin1 == IDLIB
 
 
@@ -231,7 +235,7 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
     out: list[Span] = []
     for span, candidates in raw:
         place, exact = choose(gaz, span.text, candidates, governorates, anchors, directions)
-        if not _plausible(place, exact, governorates):
+        if not _plausible(place, exact, governorates, similarity(gaz, span.text, place)):
             continue
         before = doc.text[max(0, span.start_char - 80) : span.start_char].lower()
         after = doc.text[span.end_char : span.end_char + 40].lower()

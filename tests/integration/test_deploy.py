@@ -99,7 +99,9 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
                      "poll_interval_seconds: 30}\n")  # fmt: skip
     venv_bin = str(Path(sys.executable).parent)
     common = {**os.environ, **image_env(), "PATH": f"{venv_bin}:{os.environ['PATH']}"}
-    common["PROCESSOR_SPACY_MODEL"] = os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm")  # /opt/model in the image
+    common["PROCESSOR_SPACY_MODEL"] = os.environ.get(
+        "PROCESSOR_SPACY_MODEL", "en_core_web_sm"
+    )  # /opt/model in the image
     ports: dict[str, int] = {}
     try:
         for replica in (1, 2):  # two processor replicas, each with its own metrics port on this one host
