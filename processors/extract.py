@@ -164,6 +164,7 @@ def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Pla
         for choice in (towns, in_idlib, features):
             if choice:
                 return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
+
     for spans in groups_spans:
         for span in spans:
             place = gaz.places[span.label_]

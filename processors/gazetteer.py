@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 
 from ingest.contract.errors import ConfigurationError
-from processors.names import fold, loose_key, normal_key, skeletons
+from processors.names import consonant_key, fold, glued_variants, loose_key, normal_key, skeletons, without_head
 
 IDLIB = "Idlib"
+ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
 TOWN_FEATURES = frozenset({"PPL", "PPLA", "PPLA2", "PPLA3", "PPLA4", "PPLC", "PPLX", "PPLL", "PPLQ", "PPLF"})
 # Governorate names as reports spell them -> admin1 as this project names it.
 GOVERNORATE_PATTERNS = {
@@ -285,6 +286,8 @@ class Gazetteer:
     latin_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # place_id -> normal keys
 
     def add_names(self, place_id: str, names: Iterable[str]) -> None:
+        names = list(names)
+        names += [short for n in names if (short := without_head(n)) and ARABIC_RE.search(n)]  # "خربة عابدين"
         for name in names:
             key = normal_key(name)
             if key and name.isascii():
@@ -294,6 +297,9 @@ class Gazetteer:
             loose = loose_key(name)
             if len(loose) >= 2 and place_id not in self.loose[loose]:
                 self.loose[loose].append(place_id)
+            consonants = consonant_key(name)
+            if len(consonants) >= 3 and place_id not in self.loose[consonants]:
+                self.loose[consonants].append(place_id)
             for skel in skeletons(name):
                 if len(skel) >= 3 and place_id not in self.skeleton[skel]:
                     self.skeleton[skel].append(place_id)
@@ -304,8 +310,9 @@ class Gazetteer:
         exact = self.exact.get(normal_key(phrase), [])
         out: dict[str, bool] = dict.fromkeys(exact, True)
         if allow_skeleton:
-            for pid in self.loose.get(loose_key(phrase), []):
-                out.setdefault(pid, False)
+            for key in (loose_key(phrase), consonant_key(phrase)):
+                for pid in self.loose.get(key, []) if len(key) >= 2 else []:
+                    out.setdefault(pid, False)
             for skel in skeletons(phrase):
                 for pid in self.skeleton.get(skel, []):
                     out.setdefault(pid, False)
@@ -434,10 +441,13 @@ def precision_from_context(before: str, after: str, place: Place) -> int:
 
 def similarity(gaz: Gazetteer, phrase: str, place: Place) -> float:
     keys = gaz.latin_keys.get(place.place_id)
-    if not keys:
-        return 0.5
-    key = normal_key(phrase)
-    return max(SequenceMatcher(None, key, other).ratio() for other in keys)
+    if not keys:  # an Arabic-only place: its skeleton matched, which is all the evidence there is
+        return 0.75
+    return max(
+        SequenceMatcher(None, normal_key(variant), other).ratio()
+        for variant in glued_variants(phrase)
+        for other in keys
+    )
 
 
 IDLIB_CITY = (35.9306, 36.6339)
@@ -472,8 +482,8 @@ def choose(
     def score(item: tuple[Place, bool]) -> float:
         place, exact = item
         value = 4.0 if exact else 4.0 * similarity(gaz, phrase, place)
-        if directions and place.admin1 == IDLIB and in_direction(place, directions):
-            value += 1.5
+        if directions and place.admin1 == IDLIB:
+            value += 3.0 if in_direction(place, directions) else -1.0
         if place.admin1 in governorates:
             value += 3.0
         elif governorates:

@@ -83,8 +83,39 @@ def loose_key(name: str) -> str:
         return ""
     key = "".join(_latin_words(name))
     key = re.sub(r"(?<=[aeiouy])h$", "", key) if len(key) > 4 else key
+    key = key.replace("q", "k").replace("c", "k").replace("ou", "u")
     key = re.sub(r"[aeiouyw]+", "a", key)
     return re.sub(r"(.)\1+", r"\1", key)
+
+
+def consonant_key(name: str) -> str:
+    """Vowels dropped but h kept: "Halbeh" = "Haluba", "Hbit" = "Habit" (names whose skeleton is too short)."""
+    if _ARABIC.search(name):
+        return ""
+    key = "".join(_latin_words(name))
+    key = re.sub(r"(?<=[aeiouy])h$", "", key)
+    key = key.replace("q", "k").replace("c", "k")
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouyw]+", "", key))
+
+
+# Words a report puts before a name that the gazetteer often lacks: "Eastern Sarja" = "Sarjah", "Tall Harran".
+DROPPABLE_HEADS = frozenset(set(QUALIFIERS) | {"tall", "tal", "tell", "tel", "khirbet", "kherbet", "khirbat"})
+ARABIC_DROPPABLE_HEADS = ("خربة", "خربه", "تل")
+
+
+def without_head(name: str) -> str | None:
+    """The name without a droppable first word, or None."""
+    words = name.split()
+    if len(words) > 1 and (fold(words[0]) in DROPPABLE_HEADS or words[0] in ARABIC_DROPPABLE_HEADS):
+        return " ".join(words[1:])
+    return None
+
+
+def glued_variants(name: str) -> list[str]:
+    """Spellings with a glued article split off: "Rasm Elabed" -> ["Rasm Elabed", "Rasm abed"]."""
+    words = name.split()
+    stripped = [re.sub(r"^(?:el|al)(?=\w{3,})", "", w, flags=re.I) if i else w for i, w in enumerate(words)]
+    return [name] if stripped == words else [name, " ".join(stripped)]
 
 
 def _latin_word_skeleton(word: str) -> str:

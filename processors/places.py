@@ -15,7 +15,7 @@ from processors.gazetteer import (
     precision_from_context,
     similarity,
 )
-from processors.names import ARTICLES
+from processors.names import ARTICLES, without_head
 
 # Lower-case words that belong inside a place name ("Ma'arrat al-Numan", "Abu al-Duhur").
 LINKERS = ARTICLES | {"abu", "um", "umm", "bin", "ibn", "bani", "de", "deir", "kafr", "tal", "tell"}
@@ -68,7 +68,7 @@ FOREIGN = frozenset(
 # The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
 _BLOCKING_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
 MAX_NAME_TOKENS = 6
-MIN_SKELETON_SIMILARITY = 0.6
+MIN_SKELETON_SIMILARITY = 0.65
 
 
 def _name_like(token: Token) -> bool:
@@ -190,8 +190,9 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
     curated_tokens = {i for span in curated for i in range(span.start, span.end)}
     raw: list[tuple[Span, list[tuple[Place, bool]]]] = [(span, [(gaz.places[span.label_], True)]) for span in curated]
     for run_start, run_end in _runs(doc, blocked | curated_tokens):
-        if doc[run_start].lower_ in _GROUP_HEADS or (run_start > 0 and doc[run_start - 1].lower_ in _GROUP_HEADS):
-            continue
+        run_words = {t.lower_ for t in doc[run_start:run_end]}
+        if run_words & _GROUP_HEADS or (run_start > 0 and doc[run_start - 1].lower_ in _GROUP_HEADS):
+            continue  # "Hamza Division", "Jaysh al-Izza": an armed group's name
         i = run_start
         while i < run_end:
             if not doc[i].text[0].isupper() or _joiner(doc[i]) or doc[i].lower_ in _GROUP_HEADS:
@@ -209,13 +210,17 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
                     continue
                 context = _place_context(span)
                 person = any(t.ent_type_ == "PERSON" for t in words) and not context
-                allow_loose = context and (len(words) > 1 or words[0].pos_ == "PROPN")
+                allow_loose = context and (len(words) > 1 or words[0].pos_ == "PROPN" or _named_as_place(words[0]))
                 candidates = gaz.lookup(span.text, allow_skeleton=allow_loose)
+                shorter = without_head(span.text)
+                if not candidates and shorter and len(words) > 1:  # "Eastern Sarja" -> "Sarja"
+                    candidates = [(p, False) for p, _ in gaz.lookup(shorter, allow_skeleton=allow_loose)]
                 if person and len(words) == 1 and not context:
                     candidates = []
+                partial = (j - i) < (run_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
                 candidates = [
                     (p, exact) for p, exact in candidates
-                    if exact or similarity(gaz, span.text, p) >= MIN_SKELETON_SIMILARITY
+                    if exact or (not partial and similarity(gaz, shorter or span.text, p) >= MIN_SKELETON_SIMILARITY)
                 ]  # fmt: skip
                 if candidates:
                     raw.append((span, candidates))
