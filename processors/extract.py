@@ -17,7 +17,7 @@ from processors.casualties import Casualties, count, split_share
 from processors.dates import DateMention, find_dates
 from processors.events import TERRITORY, EventClass, Territory, classify, weapons_in
 from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
-from processors.names import fold, loose_key, normal_key, skeletons
+from processors.names import consonant_key, fold, loose_key, normal_key, skeletons
 
 # Reporting verbs: a sentence governed by one of these relays a claim or an opinion rather than an event, unless
 # it dates the event itself.
@@ -61,20 +61,28 @@ _CAPITALISED_RUN = re.compile(
 )
 
 
+_NAMED_PLACE = re.compile(r"\b(?:town|village|city) of\s+$", re.I)
+
+
 def is_relevant(text: str, keys: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> bool:
     """Cheap test before the model runs: the text names Idlib, or a capitalised name that matches an Idlib
     place exactly, vowel-insensitively or by consonant skeleton."""
     if _IDLIB_WORDS.search(fold(text)):
         return True
     exact, loose, skeleton = keys
-    for run in _CAPITALISED_RUN.findall(text):
+    for found in _CAPITALISED_RUN.finditer(text):
+        run = found.group(0)
+        named_place = _NAMED_PLACE.search(text, max(0, found.start() - 20), found.start()) is not None
         words = run.replace("-", " ").split()
         for n in range(min(4, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 phrase = " ".join(words[i : i + n])
                 if normal_key(phrase) in exact or loose_key(phrase) in loose:
                     return True
-                shortest = 3 if n > 1 else 4  # three consonants identify a two-word name, not a single word
+                shortest = 3 if n > 1 or named_place else 4  # 3 consonants: a two-word name, or "town of X"
+                consonants = consonant_key(phrase)
+                if len(consonants) >= shortest and consonants in loose:
+                    return True
                 if any(len(k) >= shortest for k in skeletons(phrase) & skeleton):
                     return True
     return False
@@ -165,8 +173,9 @@ def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Pla
             if choice:
                 return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
 
-    for spans in groups_spans:
-        for span in spans:
+    for spans in groups_spans:  # only regions named: the governorate if it is Idlib, else the first
+        ordered = sorted(spans, key=lambda s: gaz.places[s.label_].admin1 != IDLIB)
+        for span in ordered:
             place = gaz.places[span.label_]
             return place, 3 if place.kind in {"governorate", "town"} else int(span._.place_precision)
     return None

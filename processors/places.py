@@ -98,7 +98,7 @@ _GROUP_HEADS = frozenset(
 _PLACE_NOUNS = frozenset(
     {"village", "villages", "town", "towns", "city", "front", "frontline", "frontlines", "countryside", "area", "areas",
      "axis", "camp", "outskirts", "district", "subdistrict", "region", "hill", "farms", "neighbourhood",
-     "neighborhood", "suburb", "plain", "mountain", "checkpoint", "road", "crossing", "vicinity"}
+     "neighborhood", "suburb", "plain", "mountain", "checkpoint", "road", "crossing", "vicinity", "farm"}
 )  # fmt: skip
 # First words of Syrian toponyms ("Kafr Nabl", "Tall Harran", "Khirbet ..."): such a name needs no other context.
 _TOPONYM_HEADS = frozenset(
@@ -217,7 +217,10 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
                     candidates = [(p, False) for p, _ in gaz.lookup(shorter, allow_skeleton=allow_loose)]
                 if person and len(words) == 1 and not context:
                     candidates = []
-                partial = (j - i) < (run_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
+                name_end = run_end
+                while name_end > run_start + 1 and doc[name_end - 1].lower_ in _PLACE_NOUNS:
+                    name_end -= 1  # "Foah Farms": the name is "Foah"
+                partial = (j - i) < (name_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
                 candidates = [
                     (p, exact) for p, exact in candidates
                     if exact or (not partial and similarity(gaz, shorter or span.text, p) >= MIN_SKELETON_SIMILARITY)
