@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +27,8 @@ from ingest.metrics import IngestMetrics  # noqa: E402
 from ingest.publish import ArticlePublisher  # noqa: E402
 from ingest.service import IngestService  # noqa: E402
 from tests.support.httpserver import serve  # noqa: E402
+from tests.support.kafka import broker_for_run  # noqa: E402
 from tests.support.pages import SeedArticle, article_page, rss, seed_articles  # noqa: E402
-
-SCRIPT = REPO / "deploy" / "kafka" / "local_kafka.py"
 
 
 async def run(bootstrap: str, pages: int, concurrency: int) -> None:
@@ -84,17 +81,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    state = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
-    if not bootstrap:
-        started = subprocess.run([sys.executable, str(SCRIPT), "start", "--state", str(state)],
-                                 capture_output=True, text=True, check=True)  # fmt: skip
-        bootstrap = started.stdout.strip().splitlines()[-1]
-    try:
+    with broker_for_run() as bootstrap:
         asyncio.run(run(bootstrap, args.pages, args.concurrency))
-    finally:
-        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            subprocess.run([sys.executable, str(SCRIPT), "stop", "--state", str(state)], check=False)
     return 0
 
 

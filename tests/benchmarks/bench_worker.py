@@ -29,8 +29,8 @@ from processors.documents import from_article  # noqa: E402
 from processors.extract import Extractor  # noqa: E402
 from processors.nlp import build_pipeline  # noqa: E402
 from processors.settings import ProcessorSettings  # noqa: E402
+from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 
-SCRIPT = REPO / "deploy" / "kafka" / "local_kafka.py"
 MODEL = os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm")
 
 
@@ -47,14 +47,6 @@ def make_articles(n: int, texts_file: str | None) -> list[Article]:
                            source_name="Bench", title="t", text=text, published_at=datetime(2020, 9, 16, tzinfo=UTC),
                            fetched_at=datetime.now(UTC), content_hash=content_hash(text)))  # fmt: skip
     return out
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def processed(port: int) -> float:
@@ -154,13 +146,7 @@ def main() -> int:
     print(
         f"bare extractor: {bare:.1f} articles/s ({len(docs)} articles, 32 per call, nlp.pipe batch {batch}, in-process)"
     )
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    state = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
-    if not bootstrap:
-        started = subprocess.run([sys.executable, str(SCRIPT), "start", "--state", str(state)], capture_output=True,
-                                 text=True, check=True)  # fmt: skip
-        bootstrap = started.stdout.strip().splitlines()[-1]
-    try:
+    with broker_for_run() as bootstrap:
         logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
         one = run_workers(bootstrap, articles, 1, 2, logs)
         print(f"one worker: {one['articles_per_second']:.1f} articles/s; ratio to bare extractor: "
@@ -176,9 +162,6 @@ def main() -> int:
               f"({two['articles_per_second'] / one['articles_per_second']:.2f}x one worker; machine has {os.cpu_count()} cores)")  # fmt: skip
         print(f"  publish -> incident latency p50 {two['p50'] * 1000:.0f} ms, p95 {two['p95'] * 1000:.0f} ms; "
               f"peak RSS {two['rss_mb']:.0f} MB")  # fmt: skip
-    finally:
-        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            subprocess.run([sys.executable, str(SCRIPT), "stop", "--state", str(state)], check=False)
     return 0
 
 

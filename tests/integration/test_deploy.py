@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,10 @@ from ingest.contract import topics
 from ingest.contract.broker import ensure_topics
 from tests.conftest import REPO
 from tests.integration.test_worker import read_all
+from tests.support.kafka import free_port
 
 DEPLOY = REPO / "deploy"
 ENTRYPOINT = DEPLOY / "docker-entrypoint.sh"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def compose_service(name: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ingest.service import IngestService, Policy
 from tests.conftest import REPO
 from tests.integration.conftest import SCRIPT
 from tests.support.httpserver import LocalServer, serve
+from tests.support.kafka import free_port
 from tests.support.pages import article_page, rss, seed_articles
 
 
@@ -84,14 +85,6 @@ def test_cli_once_publishes_the_seed_feed(kafka_bootstrap: str, unique: str, see
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert rerun.returncode == 0
     assert len(consume_articles(kafka_bootstrap, topic, 3, timeout_seconds=3)) == 2  # nothing published twice
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_broker_down_then_up_loses_nothing(seed_site: LocalServer, tmp_path: Path, unique: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,8 +24,9 @@ from processors.documents import from_article
 from processors.extract import Extractor
 from processors.metrics import ProcessorMetrics
 from processors.worker import Worker, WorkerConfig
-from tests.conftest import REPO, seed_text
+from tests.conftest import REPO
 from tests.integration.test_ingest_kafka import seed_site  # noqa: F401 - fixture
+from tests.support.kafka import free_port, seed_text
 
 SEED_000 = seed_text("000_289e2b72f1e3f2dd.txt")
 SEED_002 = seed_text("002_bb0d3a49c01203d0.txt")
@@ -79,12 +79,6 @@ def topics_for(bootstrap: str, unique: str, partitions: int = 4) -> dict[str, st
     names = {"input": f"articles-{unique}", "output": f"incidents-{unique}", "dlq": f"dlq-{unique}"}
     ensure_topics(bootstrap, {names["input"]: partitions, names["output"]: 3, names["dlq"]: 1})
     return names
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def worker_env(bootstrap: str, names: dict[str, str], group: str, metrics_port: int = 0) -> dict[str, str]:
