@@ -35,6 +35,8 @@ def test_compose_validates_against_the_compose_specification() -> None:
     assert services["processor"]["deploy"]["replicas"] == 2
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert {"kafka", "kafka-init", "ingest", "processor", "prometheus", "grafana"} <= set(services)
+    cluster_id = re.search(r":-([^}]+)}", services["kafka"]["environment"]["CLUSTER_ID"])
+    assert cluster_id and re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id.group(1)), "KRaft needs a base64 UUID"
 
 
 def test_hadolint_passes() -> None:
