@@ -444,7 +444,13 @@ def precision_from_context(before: str, after: str, place: Place) -> int:
 
 
 def similarity(gaz: Gazetteer, phrase: str, place: Place) -> float:
-    keys = gaz.latin_keys.get(place.place_id)
+    """Best spelling similarity (0-1) of a phrase to any Latin name of a place (memoised: it is the hot path)."""
+    return _similarity(gaz, phrase, place.place_id)
+
+
+@lru_cache(maxsize=100_000)
+def _similarity(gaz: Gazetteer, phrase: str, place_id: str) -> float:
+    keys = gaz.latin_keys.get(place_id)
     if not keys:  # an Arabic-only place: its skeleton matched, which is all the evidence there is
         return 0.75
     return max(
