@@ -24,9 +24,9 @@ from processors.documents import from_article
 from processors.extract import Extractor
 from processors.metrics import ProcessorMetrics
 from processors.worker import Worker, WorkerConfig
-from tests.conftest import REPO
+from tests.conftest import REPO, seed_text
 from tests.integration.test_ingest_kafka import seed_site  # noqa: F401 - fixture
-from tests.support.kafka import free_port, seed_text
+from tests.support.kafka import free_port
 
 SEED_000 = seed_text("000_289e2b72f1e3f2dd.txt")
 SEED_002 = seed_text("002_bb0d3a49c01203d0.txt")
