@@ -16,7 +16,7 @@ from processors.actors import GOVERNMENT_SIDE, ActorMention, assign_roles, load_
 from processors.casualties import Casualties, count, split_share
 from processors.dates import DateMention, find_dates
 from processors.events import TERRITORY, EventClass, Territory, classify, weapons_in
-from processors.gazetteer import IDLIB, Gazetteer, Place, load_gazetteer
+from processors.gazetteer import COMMON_WORDS, IDLIB, Gazetteer, Place, load_gazetteer
 from processors.names import consonant_key, fold, loose_key, normal_key, skeletons
 
 # Reporting verbs: a sentence governed by one of these relays a claim or an opinion rather than an event, unless
@@ -159,10 +159,50 @@ def _specific(gaz: Gazetteer, spans: Iterable[Span]) -> list[Span]:
     return [s for s in spans if gaz.places[s.label_].kind != "governorate" and s._.place_precision != 3]
 
 
-def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Place, int] | None:
+_FEATURE_AFTER = re.compile(r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|outskirts|fields?)\b", re.I)
+_RELATIVE_TO = re.compile(
+    r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|fields?)?\s*(?:in\s+the\s+vicinity\s+of|near|close\s+to|"
+    r"(?:north|south|east|west)(?:-?(?:east|west))?\s+of|outside|around)\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
+    re.I,
+)
+_NEIGHBOURHOOD = re.compile(r"^\s*(?:neighbou?rhood|quarter|district)\b", re.I)
+
+
+def _relative_target(doc: Doc, spans: list[Span], index: int) -> Span | None:
+    """ACLED codes "X front near Y", "X farms in the vicinity of Y", "X area west of Y town" to Y, the town."""
+    span = spans[index]
+    for later in spans[index + 1 : index + 3]:
+        between = doc.text[span.end_char : later.start_char]
+        if len(between) < 60 and _RELATIVE_TO.match(between):
+            return later
+    return None
+
+
+def _unknown_name_in(sent: Span, places: list[Span]) -> bool:
+    """Whether the sentence names a place we could not resolve: a proper noun after "in", "of", "near"... that is
+    neither a known place, an actor, nor a common word."""
+    covered = {i for s in places for i in range(s.start, s.end)}
+    covered |= {i for s in sent.doc.spans.get("actors", []) for i in range(s.start, s.end)}
+    for token in sent:
+        if token.i in covered or token.pos_ != "PROPN" or token.lower_ in COMMON_WORDS or token.i == sent.start:
+            continue
+        if sent.doc[token.i - 1].lower_ in {"in", "of", "near", "on", "at", "between", "around", "outside"}:
+            return True
+    return False
+
+
+def _pick_place(
+    gaz: Gazetteer, groups_spans: Sequence[list[Span]], anchor: Span | None = None
+) -> tuple[Place, int] | None:
     """The most specific place: towns first (Idlib ones before others), then roads/regions/bases, then the
     governorate, looking at the anchor sentence first and then the rest of the incident's text."""
+    first = groups_spans[0] if groups_spans else []
+    if anchor is not None and first and not _specific(gaz, first) and not _unknown_name_in(anchor, first):
+        ordered = sorted(first, key=lambda s: gaz.places[s.label_].admin1 != IDLIB)
+        place = gaz.places[ordered[0].label_]  # the anchor names only a region ("eastern countryside of Idleb")
+        return place, 3 if place.kind in {"governorate", "town"} else int(ordered[0]._.place_precision)
     for spans in groups_spans:
+        spans = [s for s in spans if not _NEIGHBOURHOOD.match(s.doc.text[s.end_char : s.end_char + 20])]
         if not spans:
             continue
         specific = _specific(gaz, spans)
@@ -171,6 +211,9 @@ def _pick_place(gaz: Gazetteer, groups_spans: Sequence[list[Span]]) -> tuple[Pla
         in_idlib = [s for s in towns + features if gaz.places[s.label_].admin1 == IDLIB]
         for choice in (towns, in_idlib, features):
             if choice:
+                target = _relative_target(choice[0].doc, spans, spans.index(choice[0]))
+                if target is not None and gaz.places[target.label_].kind != "governorate":
+                    return gaz.places[target.label_], 2
                 return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
 
     for spans in groups_spans:  # only regions named: the governorate if it is Idlib, else the first
@@ -267,7 +310,7 @@ class Extractor:
     def _incident(self, document: Document, doc: Doc, group: _Group, published: datetime) -> Incident | None:
         gaz = self.gazetteer
         rest_places = [p for s in group.sentences[1:] for p in _places_in(s)]
-        picked = _pick_place(gaz, [group.places, rest_places])
+        picked = _pick_place(gaz, [group.places, rest_places], group.anchor)
         if picked is None and _IDLIB_WORDS.search(fold(document.title + " " + doc.text)):
             picked = gaz.places[self._idlib_id()], 3
         if picked is None:
