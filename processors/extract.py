@@ -156,13 +156,16 @@ def _places_in(sent: Span) -> list[Span]:
 
 
 def _specific(gaz: Gazetteer, spans: Iterable[Span]) -> list[Span]:
-    return [s for s in spans if gaz.places[s.label_].kind != "governorate" and s._.place_precision != 3]
+    """Mentions more precise than a region: towns, roads, bases... and "Idlib city" (the governorate's name with
+    "city" is the town)."""
+    return [s for s in spans if s._.place_precision != 3 and (gaz.places[s.label_].kind != "governorate" or
+                                                              s._.place_precision == 1)]  # fmt: skip
 
 
 _FEATURE_AFTER = re.compile(r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|outskirts|fields?)\b", re.I)
 _RELATIVE_TO = re.compile(
     r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|fields?)?\s*(?:in\s+the\s+vicinity\s+of|near|close\s+to|"
-    r"(?:north|south|east|west)(?:-?(?:east|west))?\s+of|outside|around)\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
+    r"(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|outside|around)\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
     re.I,
 )
 _NEIGHBOURHOOD = re.compile(r"^\s*(?:neighbou?rhood|quarter|district)\b", re.I)
@@ -196,18 +199,21 @@ def _pick_place(
 ) -> tuple[Place, int] | None:
     """The most specific place: towns first (Idlib ones before others), then roads/regions/bases, then the
     governorate, looking at the anchor sentence first and then the rest of the incident's text."""
+    groups_spans = [
+        [s for s in spans if not _NEIGHBOURHOOD.match(s.doc.text[s.end_char : s.end_char + 20])]
+        for spans in groups_spans
+    ]  # "Al-Qusor neighbourhood in Idleb city": the city
     first = groups_spans[0] if groups_spans else []
     if anchor is not None and first and not _specific(gaz, first) and not _unknown_name_in(anchor, first):
         ordered = sorted(first, key=lambda s: gaz.places[s.label_].admin1 != IDLIB)
         place = gaz.places[ordered[0].label_]  # the anchor names only a region ("eastern countryside of Idleb")
         return place, 3 if place.kind in {"governorate", "town"} else int(ordered[0]._.place_precision)
     for spans in groups_spans:
-        spans = [s for s in spans if not _NEIGHBOURHOOD.match(s.doc.text[s.end_char : s.end_char + 20])]
         if not spans:
             continue
         specific = _specific(gaz, spans)
-        towns = [s for s in specific if gaz.places[s.label_].kind == "town"]
-        features = [s for s in specific if gaz.places[s.label_].kind != "town"]
+        towns = [s for s in specific if gaz.places[s.label_].kind in {"town", "governorate"}]
+        features = [s for s in specific if gaz.places[s.label_].kind not in {"town", "governorate"}]
         in_idlib = [s for s in towns + features if gaz.places[s.label_].admin1 == IDLIB]
         for choice in (towns, in_idlib, features):
             if choice:
