@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from ingest.contract.broker import ensure_topics
 from tests.conftest import REPO
 from tests.integration.test_ingest_kafka import consume_articles, seed_site  # noqa: F401 - fixture
 from tests.support.httpserver import LocalServer
@@ -29,22 +30,24 @@ def test_bad_configuration_exits_2(tmp_path: Path) -> None:
 def test_sigterm_stops_ingest_cleanly(kafka_bootstrap: str, unique: str, seed_site: LocalServer,  # noqa: F811
                                       tmp_path: Path) -> None:  # fmt: skip
     topic = f"articles-{unique}"
+    ensure_topics(kafka_bootstrap, {topic: 3})  # before subscribing: a consumer refreshes metadata only every 5 min
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - {{id: seeds, url: '{seed_site.url('/feed.xml')}', source_name: Seeds, "
                      "poll_interval_seconds: 600}\n")  # fmt: skip
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "INGEST_TOPIC": topic,
            "INGEST_ALLOW_NETWORKS": "127.0.0.1/32", "INGEST_MIN_HOST_DELAY_SECONDS": "0",
            "INGEST_SEEN_DB_PATH": str(tmp_path / "seen.db"), "INGEST_METRICS_PORT": "0"}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "ingest", "--feeds", str(feeds)], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        assert len(consume_articles(kafka_bootstrap, topic, 2)) == 2  # it is up and has published
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert time.monotonic() - started < 30
-        output = proc.stdout.read().decode() if proc.stdout else ""
-        assert '"ingest stopped"' in output
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with subprocess.Popen([sys.executable, "-m", "ingest", "--feeds", str(feeds)], env=env, cwd=REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:  # fmt: skip
+        try:
+            assert len(consume_articles(kafka_bootstrap, topic, 2)) == 2  # it is up and has published
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+            assert proc.returncode == 0
+            assert time.monotonic() - started < 30
+            assert b'"ingest stopped"' in output
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=30)
