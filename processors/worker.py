@@ -13,6 +13,7 @@ from typing import Any
 from ingest.contract import BrokerUnavailable, Incident
 from ingest.contract import topics as t
 from ingest.contract.broker import (
+    CommitFailedError,
     KafkaConsumer,
     KafkaError,
     KafkaProducer,
@@ -60,17 +61,21 @@ class Worker:
         self.config = config
         self.stopping = threading.Event()
         self._retries = 0
+        self._revoked: set[TopicPartition] = set()
 
     # -- rebalance ---------------------------------------------------------------------------------------------
     def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
-        """Everything processed is already committed after each batch; commit the consumer position anyway so a
-        partition moving to another worker resumes exactly where this one stopped."""
+        """Completed batches are committed before the next poll, and rebalances only run inside poll, so nothing
+        finished is uncommitted here. A batch still being gathered stops gathering (see _poll_batch); its records of
+        revoked partitions are not committed by this worker: their new owner replays them under the same keys."""
+        self._revoked.update(revoked)
         log.info("partitions revoked", extra={"partitions": [p.partition for p in revoked]})
         for tp in revoked:
             with suppress(KeyError):  # never set for a partition revoked before its first batch
                 self.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
 
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        self._revoked.difference_update(assigned)
         log.info("partitions assigned", extra={"partitions": sorted(p.partition for p in assigned)})
 
     # -- loop --------------------------------------------------------------------------------------------------
@@ -90,6 +95,7 @@ class Worker:
 
     def _poll_batch(self) -> list[Any]:
         records: list[Any] = []
+        self._revoked.clear()  # describes the batch being gathered: everything before it is committed
         deadline = time.monotonic() + self.config.max_batch_seconds
         while len(records) < self.config.max_batch_records and not self.stopping.is_set():
             remaining = deadline - time.monotonic()
@@ -99,8 +105,8 @@ class Worker:
                                         max_records=self.config.max_batch_records - len(records))  # fmt: skip
             for batch in polled.values():
                 records.extend(batch)
-            if records and not polled:
-                break
+            if (records and not polled) or self._revoked:
+                break  # a rebalance happened inside poll: finish what we hold before polling again
         return records
 
     def _process_with_retry(self, records: list[Any]) -> None:
@@ -209,7 +215,21 @@ class Worker:
             tp = TopicPartition(r.topic, r.partition)
             if tp not in offsets or offsets[tp].offset <= r.offset:
                 offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
-        self.consumer.commit(offsets=offsets)
+        owned = {tp: meta for tp, meta in offsets.items() if tp not in self._revoked}
+        if len(owned) < len(offsets):
+            log.warning("not committing partitions revoked during the batch; their new owner replays them",
+                        extra={"partitions": sorted(tp.partition for tp in offsets if tp not in owned)})  # fmt: skip
+        if not owned:
+            return
+        try:
+            self.consumer.commit(offsets=owned)
+        except CommitFailedError as exc:  # the group moved on: outputs are published, the new owner replays them
+            log.warning(
+                "commit rejected after a rebalance; records will be replayed under the same keys",
+                extra={"reason": str(exc)[:200]},
+            )
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"commit failed: {type(exc).__name__}: {exc}") from exc
 
     def _count(self, items: list[_Item]) -> None:
         for item in items:

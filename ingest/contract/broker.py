@@ -10,7 +10,7 @@ from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from ingest.contract.errors import BrokerUnavailable
@@ -21,6 +21,7 @@ Headers = list[tuple[str, bytes]]
 
 __all__ = [
     "BrokerUnavailable",
+    "CommitFailedError",
     "ConsumerRebalanceListener",
     "Headers",
     "KafkaConsumer",

@@ -244,3 +244,28 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(kafka_bootstrap: str, uniq
         body = json.loads(r.value)
         values.setdefault(r.key.decode(), set()).add(json.dumps({k: v for k, v in body.items()}, sort_keys=True))
     assert all(len(v) == 1 for v in values.values())  # a replay repeats the same incident under the same key
+
+
+def test_partitions_revoked_mid_batch_are_not_committed(kafka_bootstrap: str, unique: str,
+                                                        extractor: Extractor) -> None:  # fmt: skip
+    from ingest.contract.broker import TopicPartition
+
+    names = topics_for(kafka_bootstrap, unique, partitions=2)
+    produce(kafka_bootstrap, names["input"], [good(article(500 + n, SEED_002)) for n in range(12)])
+    consumer = make_consumer(kafka_bootstrap, f"g-{unique}", [names["input"]])
+    worker = Worker(consumer, make_producer(kafka_bootstrap, "w"), extractor, ProcessorMetrics.create(),
+                    WorkerConfig(names["input"], names["output"], names["dlq"]))  # fmt: skip
+    records: list[Any] = []
+    deadline = time.monotonic() + 60
+    while len({r.partition for r in records}) < 2 or len(records) < 12:
+        assert time.monotonic() < deadline, "records from both partitions"
+        for batch in consumer.poll(timeout_ms=500).values():
+            records.extend(batch)
+    gone, kept = TopicPartition(names["input"], 0), TopicPartition(names["input"], 1)
+    worker.on_partitions_revoked([gone])  # as kafka-python would call it inside a poll during the batch
+    worker._commit(records)
+    assert consumer.committed(gone) is None  # the new owner replays it from the start
+    assert consumer.committed(kept) == max(r.offset for r in records if r.partition == 1) + 1
+    worker.stop()
+    consumer.close()
+    worker.producer.close()
