@@ -164,7 +164,8 @@ def _specific(gaz: Gazetteer, spans: Iterable[Span]) -> list[Span]:
 
 _FEATURE_AFTER = re.compile(r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|outskirts|fields?)\b", re.I)
 _RELATIVE_TO = re.compile(
-    r"^\s*(?:front(?:line)?s?|areas?|farms?|hills?|axis|fields?)?\s*(?:in\s+the\s+vicinity\s+of|near|close\s+to|"
+    r"^\s*(?:(?:al|el|ad|as|ash|ar|an|at|az|(?-i:[A-Z])[\w'’`]*)[\s-]+){0,3}?"  # the rest of a partly matched name
+    r"(?:front(?:line)?s?|areas?|farms?|hills?|axis|fields?)?\s*(?:in\s+the\s+vicinity\s+of|near|close\s+to|"
     r"(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|outside|around)\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
     re.I,
 )
@@ -218,7 +219,9 @@ def _pick_place(
         for choice in (towns, in_idlib, features):
             if choice:
                 target = _relative_target(choice[0].doc, spans, spans.index(choice[0]))
-                if target is not None and gaz.places[target.label_].kind != "governorate":
+                if target is not None and (
+                    gaz.places[target.label_].kind != "governorate" or target._.place_precision == 1
+                ):  # "... area to the southwest of Idleb city": the city, not the governorate
                     return gaz.places[target.label_], 2
                 return gaz.places[choice[0].label_], int(choice[0]._.place_precision)
 

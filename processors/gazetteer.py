@@ -17,7 +17,16 @@ from typing import Any
 import yaml
 
 from ingest.contract.errors import ConfigurationError
-from processors.names import consonant_key, fold, glued_variants, loose_key, normal_key, skeletons, without_head
+from processors.names import (
+    consonant_key,
+    fold,
+    glued_variants,
+    has_article,
+    loose_key,
+    normal_key,
+    skeletons,
+    without_head,
+)
 
 IDLIB = "Idlib"
 ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
@@ -482,6 +491,20 @@ def in_direction(place: Place, directions: set[str]) -> bool:
     return all(checks[d] for d in directions)
 
 
+_COMPASS = {"north": (1.0, 0.0), "south": (-1.0, 0.0), "east": (0.0, 1.0), "west": (0.0, -1.0)}
+
+
+def bearing_agreement(place: Place, directions: set[str]) -> float:
+    """Cosine between the bearing from Idlib city to a place and the stated direction (1 = straight along it):
+    "southern countryside" prefers the village due south over a namesake to the south-east."""
+    north = place.lat - IDLIB_CITY[0]
+    east = (place.lon - IDLIB_CITY[1]) * math.cos(math.radians(IDLIB_CITY[0]))
+    target_n = sum(_COMPASS[d][0] for d in directions)
+    target_e = sum(_COMPASS[d][1] for d in directions)
+    norm = math.hypot(north, east) * math.hypot(target_n, target_e)
+    return (north * target_n + east * target_e) / norm if norm else 0.0
+
+
 def choose(
     gaz: Gazetteer, phrase: str, candidates: Sequence[tuple[Place, bool]], governorates: set[str],
     anchors: Sequence[Place], directions: set[str] = frozenset(),  # type: ignore[assignment]
@@ -492,8 +515,10 @@ def choose(
     def score(item: tuple[Place, bool]) -> float:
         place, exact = item
         value = 4.0 if exact else 4.0 * similarity(gaz, phrase, place)
+        if has_article(phrase) == has_article(place.name):
+            value += 0.4
         if directions and place.admin1 == IDLIB:
-            value += 3.0 if in_direction(place, directions) else -1.0
+            value += 3.0 + 0.6 * bearing_agreement(place, directions) if in_direction(place, directions) else -1.0
         if place.admin1 in governorates:
             value += 3.0
         elif governorates:
@@ -507,8 +532,9 @@ def choose(
         if place.feature in {"PPLA", "PPLA2", "PPLA3", "PPLC"}:
             value += 0.5
         value += min(math.log10(place.population + 1), 6) / 6
-        if any(distance_km(place.lat, place.lon, a.lat, a.lon) < 30 for a in anchors):
-            value += 2.0
+        nearest = min((distance_km(place.lat, place.lon, a.lat, a.lon) for a in anchors), default=math.inf)
+        if nearest < 30:
+            value += 2.0 + (0.5 if nearest < 10 else 0.0)
         return value
 
     return max(candidates, key=score)

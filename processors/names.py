@@ -118,6 +118,15 @@ def glued_variants(name: str) -> list[str]:
     return [name] if stripped == words else [name, " ".join(stripped)]
 
 
+def has_article(name: str) -> bool:
+    """Whether a name carries the Arabic definite article: "Rasm al-Abd", "Rasm Elabed", "البارة" (but not
+    "Haluba"). Reporters drop articles more often than they add them, so agreement is a hint between namesakes."""
+    if _ARABIC.search(name):
+        return any(w.startswith("ال") and len(w) > 3 for w in name.split())
+    words = re.split(r"[\s-]+", name.lower())
+    return any(w in ARTICLES for w in words) or any(re.match(r"^(?:al|el)\w{3,}$", w) for w in words[1:])
+
+
 def _latin_word_skeleton(word: str) -> str:
     for digraph, repl in _LATIN_DIGRAPHS:
         word = word.replace(digraph, repl)

@@ -11,6 +11,7 @@ from processors.gazetteer import (
     Place,
     choose,
     directions_mentioned,
+    distance_km,
     governorates_mentioned,
     precision_from_context,
     similarity,
@@ -171,6 +172,7 @@ def _acceptable_single(token: Token) -> bool:
 
 
 STRONG_SIMILARITY = 0.8
+SAME_PLACE_KM = 3.0
 
 
 def _plausible(place: Place, exact: bool, governorates: set[str], spelling: float) -> bool:
@@ -182,6 +184,18 @@ def _plausible(place: Place, exact: bool, governorates: set[str], spelling: floa
     if governorates:
         return place.admin1 in governorates or (place.admin1 == IDLIB and (exact or spelling >= STRONG_SIMILARITY))
     return exact or place.admin1 == IDLIB
+
+
+def _unambiguous(candidates: list[tuple[Place, bool]]) -> Place | None:
+    """The place a name surely means: its only candidate, or its exact matches when they are one place listed by
+    several sources (GeoNames and OSM points a few hundred metres apart)."""
+    pool = [p for p, exact in candidates if exact] or [p for p, _ in candidates]
+    first = pool[0]
+    if first.kind in {"governorate", "road"}:
+        return None
+    if all(distance_km(first.lat, first.lon, p.lat, p.lon) < SAME_PLACE_KM for p in pool[1:]):
+        return first
+    return None
 
 
 def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
@@ -238,7 +252,7 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
         if gaz.places[span.label_].kind in {"road", "crossing", "base"}:
             masked[span.start_char : span.end_char] = " " * (span.end_char - span.start_char)
     governorates = governorates_mentioned("".join(masked))
-    anchors = [cands[0][0] for _, cands in raw if len(cands) == 1 and cands[0][0].kind not in {"governorate", "road"}]
+    anchors = [place for _, cands in raw if (place := _unambiguous(cands)) is not None]
     directions = directions_mentioned(doc.text)
     out: list[Span] = []
     for span, candidates in raw:
