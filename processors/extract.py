@@ -16,7 +16,7 @@ from processors.actors import GOVERNMENT_SIDE, ActorMention, assign_roles, load_
 from processors.casualties import Casualties, count, split_share
 from processors.dates import DateMention, find_dates
 from processors.events import TERRITORY, EventClass, Territory, classify, weapons_in
-from processors.gazetteer import COMMON_WORDS, IDLIB, Gazetteer, Place, load_gazetteer
+from processors.gazetteer import COMMON_WORDS, IDLIB, Gazetteer, Place, distance_km, load_gazetteer
 from processors.names import consonant_key, fold, loose_key, normal_key, skeletons
 
 # Reporting verbs: a sentence governed by one of these relays a claim or an opinion rather than an event, unless
@@ -195,6 +195,24 @@ def _unknown_name_in(sent: Span, places: list[Span]) -> bool:
     return False
 
 
+def _medoid(gaz: Gazetteer, towns: list[Span]) -> Span | None:
+    """For a list of three or more villages ("clashes in A, B, C and D"), the one closest to all the others.
+    ACLED codes such a report once per village; the medoid is the single place nearest whichever of them a
+    reader (or ACLED) takes as the location. None for shorter lists."""
+    distinct: dict[str, Span] = {}
+    for span in towns:
+        distinct.setdefault(span.label_, span)
+    if len(distinct) < 3:
+        return None
+    places = {pid: gaz.places[pid] for pid in distinct}
+
+    def spread(pid: str) -> float:
+        here = places[pid]
+        return sum(distance_km(here.lat, here.lon, p.lat, p.lon) for p in places.values())
+
+    return distinct[min(distinct, key=spread)]
+
+
 def _pick_place(
     gaz: Gazetteer, groups_spans: Sequence[list[Span]], anchor: Span | None = None
 ) -> tuple[Place, int] | None:
@@ -216,6 +234,9 @@ def _pick_place(
         towns = [s for s in specific if gaz.places[s.label_].kind in {"town", "governorate"}]
         features = [s for s in specific if gaz.places[s.label_].kind not in {"town", "governorate"}]
         in_idlib = [s for s in towns + features if gaz.places[s.label_].admin1 == IDLIB]
+        listed = _medoid(gaz, [s for s in towns if gaz.places[s.label_].admin1 == IDLIB])
+        if listed is not None:
+            return gaz.places[listed.label_], int(listed._.place_precision)
         for choice in (towns, in_idlib, features):
             if choice:
                 target = _relative_target(choice[0].doc, spans, spans.index(choice[0]))

@@ -297,6 +297,7 @@ class Gazetteer:
     curated_aliases: dict[str, str] = field(default_factory=dict)  # folded alias -> place_id
     curated_alias_texts: dict[str, str] = field(default_factory=dict)  # alias as written -> place_id
     latin_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # place_id -> normal keys
+    _near_index: dict[str, list[str]] | None = None
 
     def add_names(self, place_id: str, names: Iterable[str]) -> None:
         names = list(names)
@@ -330,6 +331,31 @@ class Gazetteer:
                 for pid in self.skeleton.get(skel, []):
                     out.setdefault(pid, False)
         return [(self.places[pid], is_exact) for pid, is_exact in out.items()]
+
+    def near_miss(self, phrase: str) -> list[Place]:
+        """Idlib places whose consonant key is the phrase's with one consonant more ("Hatamiyeh" for Al Hartamiyah):
+        a last resort for a name in place context that matched nothing, kept only when it points to one place."""
+        key = consonant_key(phrase)
+        if len(key) < 3:
+            return []
+        found = [self.places[pid] for pid in self._near_miss_index().get(key, ())]
+        if found and all(distance_km(found[0].lat, found[0].lon, p.lat, p.lon) < 3.0 for p in found[1:]):
+            return found[:1]
+        return []
+
+    def _near_miss_index(self) -> dict[str, list[str]]:
+        if self._near_index is None:
+            index: dict[str, list[str]] = defaultdict(list)
+            for pid, keys in self.latin_keys.items():
+                if self.places[pid].admin1 != IDLIB:
+                    continue
+                for key in {consonant_key(k) for k in keys}:
+                    for i in range(len(key)):
+                        shorter = key[:i] + key[i + 1 :]
+                        if len(shorter) >= 3 and pid not in index[shorter]:
+                            index[shorter].append(pid)
+            self._near_index = dict(index)
+        return self._near_index
 
     def admin_for(self, place: Place) -> tuple[str | None, str | None]:
         """admin2 (district) and admin3 (sub-district) of a place: the nearest OCHA sub-district centroid."""

@@ -186,6 +186,15 @@ def _plausible(place: Place, exact: bool, governorates: set[str], spelling: floa
     return exact or place.admin1 == IDLIB
 
 
+def _near_miss(span: Span, gaz: Gazetteer) -> list[tuple[Place, bool]]:
+    """A one- or two-word name that matched nothing, said to be a place ("Hatamiyeh village", "in Hatamiyeh"):
+    the one Idlib place it spells with one consonant missing, if there is exactly one."""
+    words = {t.lower_ for t in span}
+    if len(span) > 2 or words & (COMMON_WORDS | FOREIGN | _TOPONYM_HEADS) or not _place_context(span):
+        return []
+    return [(place, False) for place in gaz.near_miss(span.text)]
+
+
 def _unambiguous(candidates: list[tuple[Place, bool]]) -> Place | None:
     """The place a name surely means: its only candidate, or its exact matches when they are one place listed by
     several sources (GeoNames and OSM points a few hundred metres apart)."""
@@ -207,6 +216,9 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
         run_words = {t.lower_ for t in doc[run_start:run_end]}
         if run_words & _GROUP_HEADS or (run_start > 0 and doc[run_start - 1].lower_ in _GROUP_HEADS):
             continue  # "Hamza Division", "Jaysh al-Izza": an armed group's name
+        name_end = run_end
+        while name_end > run_start + 1 and doc[name_end - 1].lower_ in _PLACE_NOUNS:
+            name_end -= 1  # "Foah Farms": the name is "Foah"
         i = run_start
         while i < run_end:
             if not doc[i].text[0].isupper() or _joiner(doc[i]) or doc[i].lower_ in _GROUP_HEADS:
@@ -231,9 +243,6 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
                     candidates = [(p, False) for p, _ in gaz.lookup(shorter, allow_skeleton=allow_loose)]
                 if person and len(words) == 1 and not context:
                     candidates = []
-                name_end = run_end
-                while name_end > run_start + 1 and doc[name_end - 1].lower_ in _PLACE_NOUNS:
-                    name_end -= 1  # "Foah Farms": the name is "Foah"
                 partial = (j - i) < (name_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
                 candidates = [
                     (p, exact) for p, exact in candidates
@@ -244,7 +253,10 @@ def find_places(doc: Doc, gaz: Gazetteer, curated: list[Span]) -> list[Span]:
                     i = j
                     matched = True
                     break
-            if not matched:
+            if not matched and i == run_start and (near := _near_miss(doc[run_start:name_end], gaz)):
+                raw.append((doc[run_start:name_end], near))
+                i = name_end
+            elif not matched:
                 i += 1
     raw.sort(key=lambda item: item[0].start)
     masked = list(doc.text)

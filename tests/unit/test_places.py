@@ -82,3 +82,25 @@ def test_a_village_named_once_by_several_sources_anchors_its_neighbours(extracto
     text = "On 4 March 2020, clashes took place between regime forces and HTS in Al-Luwaybdah and Um al-Khalakhil."
     name, lat, lon, _ = _first_location(extractor, text)
     assert distance_km(lat, lon, 35.513, 36.883) < 10, name
+
+
+def test_near_miss_is_a_last_resort_for_an_unknown_village(gaz: Gazetteer, extractor: Extractor) -> None:
+    # "Hatamiyeh" drops the r of Al Hartamiyah (east of Ma'arrat an-Nu'man); nothing else spells like it.
+    assert [p.name for p in gaz.near_miss("Hatamiyeh")] == ["Al Hartamiyah"]
+    assert gaz.near_miss("Halbeh") == []  # three places one consonant away: too ambiguous to guess
+    text = "On 30 January 2020, regime forces took control of Hatamiyeh village in Idleb countryside after clashes with rebel factions."
+    name, *_ = _first_location(extractor, text)
+    assert name == "Al Hartamiyah"
+
+
+def test_near_miss_never_replaces_a_known_name(extractor: Extractor) -> None:
+    text = "On 30 January 2020, regime forces shelled Saraqib, killing two civilians."
+    name, lat, lon, _ = _first_location(extractor, text)
+    assert distance_km(lat, lon, 35.86, 36.80) < 3, name
+
+
+def test_a_list_of_villages_is_placed_at_its_medoid(extractor: Extractor) -> None:
+    # Khan al-Subul lies ~20 km east of the other three (Jabal al-Zawiya); the medoid is one of those three.
+    text = "On 5 May 2018, clashes took place between HTS and Ahrar al-Sham in Khan al-Sabeel, Bara, Ehsem and Marayan villages in Idleb countryside."
+    name, lat, lon, _ = _first_location(extractor, text)
+    assert distance_km(lat, lon, 35.686, 36.542) < 10, name  # al-Bara
