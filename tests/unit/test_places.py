@@ -101,6 +101,6 @@ def test_near_miss_never_replaces_a_known_name(extractor: Extractor) -> None:
 
 def test_a_list_of_villages_is_placed_at_its_medoid(extractor: Extractor) -> None:
     # Khan al-Subul lies ~20 km east of the other three (Jabal al-Zawiya); the medoid is one of those three.
-    text = "On 5 May 2018, clashes took place between HTS and Ahrar al-Sham in Khan al-Sabeel, Bara, Ehsem and Marayan villages in Idleb countryside."
+    text = "On 28 February 2020, clashes took place between HTS and Ahrar al-Sham in Khan al-Sabeel, Bara, Ehsem and Marayan villages in Idleb countryside."
     name, lat, lon, _ = _first_location(extractor, text)
     assert distance_km(lat, lon, 35.686, 36.542) < 10, name  # al-Bara
