@@ -483,11 +483,20 @@ def similarity(gaz: Gazetteer, phrase: str, place: Place) -> float:
     return _similarity(gaz, phrase, place.place_id)
 
 
+def _arabic_h_missing(latin: str, arabic: str) -> bool:
+    """Whether an Arabic name has a ح or a medial ه (transliterated "h" almost always) that the Latin lacks."""
+    arabic_h = any(
+        ch == "ح" or (ch == "ه" and i < len(word) - 1) for word in arabic.split() for i, ch in enumerate(word)
+    )
+    latin_h = re.search(r"(?<![sktdgc])h", latin.lower()) is not None
+    return arabic_h and not latin_h
+
+
 @lru_cache(maxsize=100_000)
 def _similarity(gaz: Gazetteer, phrase: str, place_id: str) -> float:
     keys = gaz.latin_keys.get(place_id)
-    if not keys:  # an Arabic-only place: its skeleton matched, which is all the evidence there is
-        return 0.75
+    if not keys:  # an Arabic-only place: its skeleton matched; an h the Latin spelling lacks counts against it
+        return 0.6 if _arabic_h_missing(phrase, gaz.places[place_id].name) else 0.75
     return max(
         SequenceMatcher(None, normal_key(variant), other).ratio()
         for variant in glued_variants(phrase)

@@ -104,3 +104,12 @@ def test_a_list_of_villages_is_placed_at_its_medoid(extractor: Extractor) -> Non
     text = "On 28 February 2020, clashes took place between HTS and Ahrar al-Sham in Khan al-Sabeel, Bara, Ehsem and Marayan villages in Idleb countryside."
     name, lat, lon, _ = _first_location(extractor, text)
     assert distance_km(lat, lon, 35.686, 36.542) < 10, name  # al-Bara
+
+
+def test_arabic_only_names_need_the_h_their_letters_carry(gaz: Gazetteer) -> None:
+    from processors.gazetteer import similarity
+    from processors.places import MIN_SKELETON_SIMILARITY
+
+    dahlam = next(p for p, _ in gaz.lookup("Delim") if p.name == "خربة دهلم")  # Khirbat Dahlam: same skeleton
+    assert similarity(gaz, "Delim", dahlam) < similarity(gaz, "Dahlam", dahlam)
+    assert similarity(gaz, "Delim", dahlam) < MIN_SKELETON_SIMILARITY  # a loose match this weak is dropped
