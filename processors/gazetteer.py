@@ -29,6 +29,7 @@ from processors.names import (
 )
 
 IDLIB = "Idlib"
+SAME_PLACE_KM = 3.0  # points of two sources closer than this name one place
 ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
 TOWN_FEATURES = frozenset({"PPL", "PPLA", "PPLA2", "PPLA3", "PPLA4", "PPLC", "PPLX", "PPLL", "PPLQ", "PPLF"})
 # Governorate names as reports spell them -> admin1 as this project names it.
@@ -339,7 +340,7 @@ class Gazetteer:
         if len(key) < 3:
             return []
         found = [self.places[pid] for pid in self._near_miss_index().get(key, ())]
-        if found and all(distance_km(found[0].lat, found[0].lon, p.lat, p.lon) < 3.0 for p in found[1:]):
+        if found and all(distance_km(found[0].lat, found[0].lon, p.lat, p.lon) < SAME_PLACE_KM for p in found[1:]):
             return found[:1]
         return []
 

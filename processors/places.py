@@ -7,6 +7,7 @@ from spacy.tokens import Doc, Span, Token
 from processors.gazetteer import (
     COMMON_WORDS,
     IDLIB,
+    SAME_PLACE_KM,
     Gazetteer,
     Place,
     choose,
@@ -172,7 +173,6 @@ def _acceptable_single(token: Token) -> bool:
 
 
 STRONG_SIMILARITY = 0.8
-SAME_PLACE_KM = 3.0
 
 
 def _plausible(place: Place, exact: bool, governorates: set[str], spelling: float) -> bool:

@@ -73,6 +73,20 @@ def serve_seeds() -> tuple[ThreadingHTTPServer, str]:
     return server, base
 
 
+def stop_processes(procs: list[subprocess.Popen[bytes]], grace_seconds: float = 60.0) -> None:
+    """SIGTERM every running process (each finishes its batch and commits), then kill any still alive after the
+    grace period."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "demo"])
@@ -120,14 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             tail.send_signal(signal.SIGINT)
             tail.wait(timeout=30)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
         if http is not None:
             http.shutdown()
         if own_broker:

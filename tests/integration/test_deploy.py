@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.local.stack import serve_seeds
+from deploy.local.stack import serve_seeds, stop_processes
 from ingest.contract import topics
 from ingest.contract.broker import ensure_topics
 from tests.conftest import REPO
@@ -72,14 +71,7 @@ def wait_for(predicate: Any, timeout_seconds: float, what: str) -> None:
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
     yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_processes(procs)
 
 
 def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Path,
