@@ -9,12 +9,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from ingest.contract import ConfigurationError, PermanentError, jsonlog
+from processors.records import DeadLetter, Message, Record, Result
 from processors.settings import ProcessorSettings
+
+if TYPE_CHECKING:
+    from processors.extract import Document, Outcome
 
 log = logging.getLogger("processors")
 
@@ -29,43 +33,50 @@ def _open(path: str | None, mode: str, default: IO[str]) -> Iterator[IO[str]]:
 
 
 def _extractor(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
+    """Loads and validates the data folder once, builds the pipeline with it, and logs what was loaded."""
     from processors.extract import Extractor
     from processors.nlp import build_pipeline
+    from processors.resources import describe, load_resources
 
-    return Extractor(build_pipeline(settings.spacy_model, settings.gazetteer_dir), batch_size=settings.nlp_batch_size)
+    resources = load_resources(settings.extraction.data_dir)
+    log.info("resources loaded", extra=describe(resources))
+    nlp = build_pipeline(settings.extraction.spacy_model, resources)
+    return Extractor(nlp, resources, batch_size=settings.extraction.nlp_batch_size)
+
+
+def _line_records(handle: IO[str]) -> Iterator[Record]:
+    for number, line in enumerate(handle, start=1):
+        if line.strip():
+            yield Record(topic="-", partition=0, offset=number, key=None, value=line.encode("utf-8"))
+
+
+def _line_document(record: Record) -> Document:
+    from processors.documents import from_json_line
+
+    try:
+        return from_json_line(record.value.decode("utf-8") if record.value else "")
+    except PermanentError as exc:
+        raise DeadLetter("invalid_line", str(exc), type(exc).__name__) from exc
+
+
+def _row_message(document: Document, outcome: Outcome) -> list[Message]:
+    row = {"id": document.id, "incidents": [i.model_dump(mode="json") for i in outcome.incidents]}
+    return [Message(key=document.id.encode(), value=json.dumps(row, ensure_ascii=False).encode("utf-8"))]
+
+
+def _error_row(result: Result) -> dict[str, object]:
+    line = result.record.value.decode("utf-8", "replace") if result.record.value else ""
+    return {"id": _guess_id(line), "incidents": [], "error": str(result.dead)}
 
 
 def cmd_extract(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """JSONL in -> JSONL out, same order; a bad line yields {"id", "incidents": [], "error"} and a log line."""
-    from processors.documents import from_json_line
+    from processors.loop import JsonlSink, run_offline
+    from processors.worker import ExtractionTransform
 
-    extractor = _extractor(settings)
+    transform = ExtractionTransform(_extractor(settings), decode=_line_document, encode=_row_message)
     with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as sink:
-        batch: list[tuple[int, str]] = []
-
-        def flush() -> None:
-            docs, slots = [], []
-            rows: list[dict[str, object]] = []
-            for number, line in batch:
-                try:
-                    docs.append(from_json_line(line))
-                    slots.append(len(rows))
-                    rows.append({})
-                except PermanentError as exc:
-                    log.warning("bad input line", extra={"line": number, "reason": str(exc)})
-                    rows.append({"id": _guess_id(line), "incidents": [], "error": str(exc)})
-            for slot, doc, incidents in zip(slots, docs, extractor.extract_batch(docs), strict=True):
-                rows[slot] = {"id": doc.id, "incidents": [i.model_dump(mode="json") for i in incidents]}
-            for row in rows:
-                sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-            batch.clear()
-
-        for number, line in enumerate(source, start=1):
-            if line.strip():
-                batch.append((number, line))
-            if len(batch) >= settings.nlp_batch_size:
-                flush()
-        flush()
+        run_offline(_line_records(source), transform, JsonlSink(sink, _error_row), settings.extraction.nlp_batch_size)
     return 0
 
 
@@ -87,7 +98,7 @@ def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
         Document(id=r["id"], text=r["text"], title=r.get("title") or "", published=parse_published(r.get("published")))
         for r in records
     ]
-    report = score(records, _extractor(settings).extract_batch(docs))
+    report = score(records, [o.incidents for o in _extractor(settings).extract_batch(docs)])
     print(f"gold: {args.gold} ({len(records)} documents)")
     print(format_report(report))
     if args.errors:
@@ -107,33 +118,34 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
 
     from ingest.contract import topics
     from ingest.contract.broker import ensure_topics, make_consumer, make_producer
+    from processors.loop import KafkaSink, StreamLoop, rebalance_listener
     from processors.metrics import ProcessorMetrics
-    from processors.worker import Worker, WorkerConfig, rebalance_listener
+    from processors.worker import ExtractionTransform, count_outcomes
 
-    extractor = _extractor(settings)  # loads the model and gazetteer before joining the group
+    extractor = _extractor(settings)  # loads the model and data before joining the group
     metrics = ProcessorMetrics.create()
-    port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics.metrics_port
     if port:
-        start_http_server(port, addr=settings.metrics_host, registry=metrics.registry)
-    bootstrap = settings.kafka_bootstrap_servers
-    if settings.create_topics:
-        wanted = (settings.input_topic, settings.output_topic, settings.dead_letter_topic)
+        start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
+    bootstrap, loop_settings = settings.kafka_bootstrap_servers, settings.loop
+    if loop_settings.create_topics:
+        wanted = (loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic)
         ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted})
-    holder: list[Worker] = []
-    consumer = make_consumer(bootstrap, settings.group_id, [settings.input_topic],
+    holder: list[StreamLoop] = []
+    consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
                              listener=rebalance_listener(lambda: holder[0] if holder else None),
-                             max_poll_records=settings.max_batch_records)  # fmt: skip
-    producer = make_producer(bootstrap, client_id=f"{settings.group_id}-producer")
-    worker = Worker(consumer, producer, extractor, metrics, WorkerConfig(
-        input_topic=settings.input_topic, output_topic=settings.output_topic,
-        dead_letter_topic=settings.dead_letter_topic, max_batch_records=settings.max_batch_records,
-        max_batch_seconds=settings.max_batch_seconds, publish_timeout_seconds=settings.publish_timeout_seconds,
-    ))  # fmt: skip
-    holder.append(worker)
+                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
+    producer = make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer")
+    sink = KafkaSink(producer, loop_settings.output_topic, loop_settings.dead_letter_topic,
+                     loop_settings.publish_timeout_seconds)  # fmt: skip
+    loop = StreamLoop(consumer, sink, ExtractionTransform(extractor, metrics.loop), metrics.loop, loop_settings,
+                      after_commit=count_outcomes(metrics))  # fmt: skip
+    holder.append(loop)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: worker.stop())
-    log.info("worker started", extra={"group": settings.group_id, "topic": settings.input_topic, "metrics_port": port})
-    worker.run()
+        signal.signal(sig, lambda *_: loop.stop())
+    log.info("worker started",
+             extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic, "metrics_port": port})  # fmt: skip
+    loop.run()
     return 0
 
 
@@ -154,7 +166,7 @@ def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     signal.signal(signal.SIGINT, stop)
     consumer = make_consumer(settings.kafka_bootstrap_servers, None)
     try:
-        follow(consumer, settings.output_topic, sys.stdout, args.json, args.from_beginning, args.max,
+        follow(consumer, settings.loop.output_topic, sys.stdout, args.json, args.from_beginning, args.max,
                args.idle_timeout, lambda: stopping)  # fmt: skip
     finally:
         consumer.close()

@@ -1,20 +1,24 @@
-"""Actor alias table and the roles of the actors named in an incident (pure)."""
+"""Actor alias table (typed form of data/actors.yaml) and the roles of the actors named in an incident (pure)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
-import yaml
-
-from ingest.contract.errors import ConfigurationError
+from pydantic import BaseModel, ConfigDict, Field
 
 Side = Literal["government", "foreign", "non_state", "civilian"]
-SIDES = frozenset({"government", "foreign", "non_state", "civilian"})
-GOVERNMENT_SIDE = frozenset({"Syrian government forces", "Pro-government militias", "Russian forces"})
+UNIDENTIFIED = "Unidentified armed group"
+
+
+class ActorSpec(BaseModel):
+    """One entry of data/actors.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    name: str
+    side: Side
+    camp: Literal["government"] | None = None
+    aliases: list[str] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class ActorType:
     name: str
     side: Side
     aliases: tuple[str, ...]
+    government_camp: bool = False  # fights on the Syrian government's side
+
+    @classmethod
+    def from_spec(cls, spec: ActorSpec) -> ActorType:
+        return cls(spec.name, spec.side, tuple(spec.aliases), spec.camp == "government")
 
 
 @dataclass(frozen=True)
@@ -32,27 +41,6 @@ class ActorMention:
     actor: ActorType
     agent: bool = False  # stands after "by" in a passive clause, or is the subject of the event verb
     patient: bool = False  # the subject of a passive clause or the object: the target
-
-
-@lru_cache(maxsize=4)
-def load_actor_types(path: str | None = None) -> tuple[ActorType, ...]:
-    """Read and validate actors.yaml; a bad file stops the service (ConfigurationError)."""
-    source = Path(path) if path else Path(str(resources.files("processors") / "data" / "actors.yaml"))
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"actor table unreadable: {exc}") from exc
-    if not isinstance(raw, list) or not raw:
-        raise ConfigurationError("actor table must be a non-empty list")
-    out = []
-    for entry in raw:
-        if not isinstance(entry, dict) or entry.get("side") not in SIDES or not entry.get("aliases"):
-            raise ConfigurationError(f"bad actor entry: {entry!r}")
-        out.append(ActorType(str(entry["name"]), entry["side"], tuple(str(a) for a in entry["aliases"])))
-    return tuple(out)
-
-
-UNIDENTIFIED = "Unidentified armed group"
 
 
 def assign_roles(mentions: list[ActorMention], unknown_perpetrator: bool = False) -> list[tuple[str, str]]:
@@ -83,10 +71,3 @@ def assign_roles(mentions: list[ActorMention], unknown_perpetrator: bool = False
         roles.append((actor2, "actor2"))
     roles += [(n, "associated") for n in rest if n != actor2]
     return roles
-
-
-def side_of(name: str) -> Side | None:
-    for actor in load_actor_types():
-        if actor.name == name:
-            return actor.side
-    return None

@@ -6,17 +6,9 @@ import json
 
 from pydantic import ValidationError
 
-from ingest.contract import SUPPORTED_SCHEMA_VERSIONS, Article, PermanentError
+from ingest.contract import SUPPORTED_SCHEMA_VERSIONS, Article
 from ingest.contract.topics import HEADER_SCHEMA_VERSION
-
-
-class DeadLetter(PermanentError):
-    """A message that can never be processed as it is; reason is the metric label."""
-
-    def __init__(self, reason: str, message: str, error_class: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.error_class = error_class
+from processors.records import DeadLetter
 
 
 def decode_article(value: bytes | None, headers: dict[str, str]) -> Article:

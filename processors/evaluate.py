@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from ingest.contract import Incident
-from processors.gazetteer import distance_km
+from processors.geo.gazetteer import distance_km
 
 TARGETS = {
     "recall": (">=", 0.95), "false_alarm_rate": ("<=", 0.05), "event_type": (">=", 0.95),

@@ -1,12 +1,16 @@
-"""Prometheus metrics of the processor workers (names: idlib_processor_*); one registry per worker or test."""
+"""Prometheus metrics of the processor stages (names: idlib_processor_*); one registry per process or test."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.contract import TAXONOMY
+from processors.extract import REASONS
 
 OUTCOMES = ("incidents", "no_incident", "not_relevant", "dead_letter")
 STAGES = ("decode", "nlp", "publish", "commit")
@@ -16,48 +20,81 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 @dataclass(frozen=True)
-class ProcessorMetrics:
+class LoopMetrics:
+    """What every consume -> transform -> publish -> commit loop exports, under its stage's prefix."""
+
     registry: CollectorRegistry
     messages: Counter
-    incidents: Counter
     stage_duration: Histogram
     batch_size: Histogram
     dead_letters: Counter
     consumer_lag: Gauge
     last_batch: Gauge
-    last_incident: Gauge
     publish_retries: Counter
+
+    @classmethod
+    def create(cls, prefix: str, registry: CollectorRegistry, outcomes: Sequence[str], stages: Sequence[str],
+               reasons: Sequence[str]) -> LoopMetrics:  # fmt: skip
+        m = cls(
+            registry=registry,
+            messages=Counter(f"{prefix}_messages_total", "Input messages handled, by outcome", ["outcome"],
+                             registry=registry),
+            stage_duration=Histogram(f"{prefix}_stage_duration_seconds", "Duration of each batch stage",
+                                     ["stage"], buckets=STAGE_BUCKETS, registry=registry),
+            batch_size=Histogram(f"{prefix}_batch_size", "Records per batch", buckets=BATCH_BUCKETS,
+                                 registry=registry),
+            dead_letters=Counter(f"{prefix}_dead_letters_total", "Messages sent to the dead-letter topic",
+                                 ["reason"], registry=registry),
+            consumer_lag=Gauge(f"{prefix}_consumer_lag", "Records behind the end of each assigned partition",
+                               ["topic", "partition"], registry=registry),
+            last_batch=Gauge(f"{prefix}_last_batch_timestamp_seconds",
+                             "Unix time of the last batch fully published and committed", registry=registry),
+            publish_retries=Counter(f"{prefix}_publish_retries_total",
+                                    "Batches replayed because the broker did not acknowledge", registry=registry),
+        )  # fmt: skip
+        for outcome in outcomes:
+            m.messages.labels(outcome)
+        for stage in stages:
+            m.stage_duration.labels(stage)
+        for reason in reasons:
+            m.dead_letters.labels(reason)
+        return m
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Times one stage of a batch into stage_duration{stage=name}."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_duration.labels(name).observe(time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class ProcessorMetrics:
+    """The extraction worker's metrics: its loop's, plus incidents by type and why articles gave none."""
+
+    registry: CollectorRegistry
+    loop: LoopMetrics
+    incidents: Counter
+    no_incident_reasons: Counter
+    last_incident: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> ProcessorMetrics:
         reg = registry or CollectorRegistry()
         m = cls(
             registry=reg,
-            messages=Counter("idlib_processor_messages_total", "Article messages handled, by outcome", ["outcome"],
-                             registry=reg),
+            loop=LoopMetrics.create("idlib_processor", reg, OUTCOMES, STAGES, DEAD_LETTER_REASONS),
             incidents=Counter("idlib_processor_incidents_total", "Incidents published, by ACLED event type",
                               ["event_type"], registry=reg),
-            stage_duration=Histogram("idlib_processor_stage_duration_seconds", "Duration of each batch stage",
-                                     ["stage"], buckets=STAGE_BUCKETS, registry=reg),
-            batch_size=Histogram("idlib_processor_batch_size", "Records per batch", buckets=BATCH_BUCKETS,
-                                 registry=reg),
-            dead_letters=Counter("idlib_processor_dead_letters_total", "Messages sent to the dead-letter topic",
-                                 ["reason"], registry=reg),
-            consumer_lag=Gauge("idlib_processor_consumer_lag", "Records behind the end of each assigned partition",
-                               ["topic", "partition"], registry=reg),
-            last_batch=Gauge("idlib_processor_last_batch_timestamp_seconds",
-                             "Unix time of the last batch fully published and committed", registry=reg),
+            no_incident_reasons=Counter("idlib_processor_no_incident_total",
+                                        "Articles that gave no incident, by reason", ["reason"], registry=reg),
             last_incident=Gauge("idlib_processor_last_incident_timestamp_seconds",
                                 "Unix time an incident was last published", registry=reg),
-            publish_retries=Counter("idlib_processor_publish_retries_total",
-                                    "Batches replayed because the broker did not acknowledge", registry=reg),
         )  # fmt: skip
-        for outcome in OUTCOMES:
-            m.messages.labels(outcome)
         for event_type in TAXONOMY:
             m.incidents.labels(event_type)
-        for stage in STAGES:
-            m.stage_duration.labels(stage)
-        for reason in DEAD_LETTER_REASONS:
-            m.dead_letters.labels(reason)
+        for reason in REASONS:
+            m.no_incident_reasons.labels(reason)
         return m

@@ -16,9 +16,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ingest.contract.errors import ConfigurationError
-from processors.actors import load_actor_types
-from processors.gazetteer import load_gazetteer
-from processors.places import find_places
+from processors.geo.mentions import find_mentions
+from processors.geo.resolve import resolve_all
+from processors.resources import Resources, load_resources
 
 DEFAULT_MODEL = "en_core_web_sm"
 INSTALL_HINT = (
@@ -37,9 +37,10 @@ for _attr in ("place_id", "place_exact", "place_precision"):
 class ActorTagger:
     """PhraseMatcher over the curated actor aliases -> doc.spans["actors"] (label: canonical actor name)."""
 
-    def __init__(self, nlp: Language) -> None:
+    def __init__(self, nlp: Language, resources: Resources) -> None:
+        self.resources = resources
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        for actor in load_actor_types():
+        for actor in resources.actors:
             self.matcher.add(actor.name, [nlp.make_doc(alias) for alias in actor.aliases])
 
     def __call__(self, doc: Doc) -> Doc:
@@ -49,20 +50,34 @@ class ActorTagger:
 
 
 class PlaceTagger:
-    """Curated aliases (PhraseMatcher) plus gazetteer names (exact, loose, skeleton) -> doc.spans["places"]."""
+    """Curated aliases (PhraseMatcher) plus gazetteer names, resolved to one place each -> doc.spans["places"]
+    (label: place_id; extensions place_id, place_exact, place_precision)."""
 
-    def __init__(self, nlp: Language, gazetteer_dir: str | None) -> None:
-        self.gazetteer = load_gazetteer(gazetteer_dir)
+    def __init__(self, nlp: Language, resources: Resources) -> None:
+        self.resources = resources
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         by_place: dict[str, list[str]] = {}
-        for alias, place_id in self.gazetteer.curated_alias_texts.items():
+        for alias, place_id in resources.gazetteer.curated_alias_texts.items():
             by_place.setdefault(place_id, []).append(alias)
         for place_id, aliases in by_place.items():
             self.matcher.add(place_id, [nlp.make_doc(alias) for alias in aliases])
 
     def __call__(self, doc: Doc) -> Doc:
+        gaz, lex = self.resources.gazetteer, self.resources.lexicon
         curated = filter_spans([Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)])
-        doc.spans["places"] = find_places(doc, self.gazetteer, curated)
+        mentions = find_mentions(doc, gaz, lex, curated)
+        masked = list(doc.text)
+        for span in curated:  # "Damascus-Aleppo highway" names a road, not the governorates
+            if gaz.places[span.label_].kind in {"road", "crossing", "base"}:
+                masked[span.start_char : span.end_char] = " " * (span.end_char - span.start_char)
+        spans = []
+        for found in resolve_all(doc.text, "".join(masked), mentions, gaz, lex):
+            span = Span(doc, found.mention.start, found.mention.end, label=found.place.place_id)
+            span._.place_id = found.place.place_id
+            span._.place_exact = found.exact
+            span._.place_precision = found.precision
+            spans.append(span)
+        doc.spans["places"] = spans
         return doc
 
 
@@ -75,14 +90,16 @@ def newline_boundaries(doc: Doc) -> Doc:
     return doc
 
 
-@Language.factory(ACTORS_COMPONENT)
-def _make_actor_tagger(nlp: Language, name: str) -> ActorTagger:
-    return ActorTagger(nlp)
+# The components take the data folder (a string, so the pipeline config stays serialisable); load_resources
+# returns the one Resources object per folder, so the extractor and both components share it.
+@Language.factory(ACTORS_COMPONENT, default_config={"data_dir": None})
+def _make_actor_tagger(nlp: Language, name: str, data_dir: str | None) -> ActorTagger:
+    return ActorTagger(nlp, load_resources(data_dir))
 
 
-@Language.factory(PLACES_COMPONENT, default_config={"gazetteer_dir": None})
-def _make_place_tagger(nlp: Language, name: str, gazetteer_dir: str | None) -> PlaceTagger:
-    return PlaceTagger(nlp, gazetteer_dir)
+@Language.factory(PLACES_COMPONENT, default_config={"data_dir": None})
+def _make_place_tagger(nlp: Language, name: str, data_dir: str | None) -> PlaceTagger:
+    return PlaceTagger(nlp, load_resources(data_dir))
 
 
 def load_model(name_or_path: str = DEFAULT_MODEL) -> Language:
@@ -100,13 +117,27 @@ def load_model(name_or_path: str = DEFAULT_MODEL) -> Language:
         raise ConfigurationError(f"spaCy model {name_or_path!r} not found: {INSTALL_HINT}") from exc
 
 
-def build_pipeline(name_or_path: str = DEFAULT_MODEL, gazetteer_dir: str | None = None) -> Language:
-    """The statistical model plus our rule components for actors and places (build once per process)."""
-    nlp = load_model(name_or_path)
+def add_components(nlp: Language, resources: Resources) -> Language:
+    """Our rule components on any pipeline (the statistical model, or spacy.blank("en") in rule tests)."""
+    config = {"data_dir": resources.folder or None}
     nlp.add_pipe(LINES_COMPONENT, before="parser" if "parser" in nlp.pipe_names else None)
-    nlp.add_pipe(ACTORS_COMPONENT, last=True)
-    nlp.add_pipe(PLACES_COMPONENT, last=True, config={"gazetteer_dir": gazetteer_dir})
+    nlp.add_pipe(ACTORS_COMPONENT, last=True, config=config)
+    nlp.add_pipe(PLACES_COMPONENT, last=True, config=config)
+    if pipeline_resources(nlp) is not resources:
+        raise ConfigurationError("the pipeline's components did not receive the given resources")
     return nlp
+
+
+def pipeline_resources(nlp: Language) -> Resources:
+    """The Resources object the place component of a pipeline holds."""
+    component = nlp.get_pipe(PLACES_COMPONENT)
+    assert isinstance(component, PlaceTagger)
+    return component.resources
+
+
+def build_pipeline(name_or_path: str = DEFAULT_MODEL, resources: Resources | None = None) -> Language:
+    """The statistical model plus our rule components for actors and places (build once per process)."""
+    return add_components(load_model(name_or_path), resources or load_resources())
 
 
 def _check(argv: list[str] | None = None) -> int:

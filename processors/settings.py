@@ -1,4 +1,5 @@
-"""Processor configuration: one frozen settings object from PROCESSOR_* (and KAFKA_BOOTSTRAP_SERVERS) variables."""
+"""Processor configuration: nested frozen settings from PROCESSOR_* (and KAFKA_BOOTSTRAP_SERVERS) variables, the one
+source of defaults. Each group reads its own variables, so the flat names (PROCESSOR_MAX_BATCH_RECORDS ...) stay."""
 
 from __future__ import annotations
 
@@ -7,17 +8,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.contract import topics
 
+_CONFIG = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, extra="ignore")
 
-class ProcessorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, extra="ignore")
 
+class ExtractionSettings(BaseSettings):
+    """The model and the curated data the extractor uses."""
+
+    model_config = _CONFIG
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy model package name or folder")
-    gazetteer_dir: str | None = Field(default=None, description="folder with places.tsv etc. (default: packaged)")
-    nlp_batch_size: int = Field(default=8, ge=1, le=1024, description="nlp.pipe batch; peak memory grows with it")
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PROCESSOR_KAFKA_BOOTSTRAP_SERVERS"),
+    data_dir: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROCESSOR_DATA_DIR", "PROCESSOR_GAZETTEER_DIR", "data_dir"),
+        description="folder whose data files (places.tsv, curated_places.yaml, lexicon.yaml ...) replace the packaged "
+        "ones; files it lacks come from the package",
     )
+    nlp_batch_size: int = Field(default=8, ge=1, le=1024, description="nlp.pipe batch; peak memory grows with it")
+
+
+class LoopSettings(BaseSettings):
+    """The consume -> transform -> publish -> commit loop: group, topics, batching, acknowledgement waits."""
+
+    model_config = _CONFIG
     group_id: str = "idlib-processors"
     input_topic: str = topics.ARTICLES
     output_topic: str = topics.INCIDENTS
@@ -25,7 +36,23 @@ class ProcessorSettings(BaseSettings):
     max_batch_records: int = Field(default=32, ge=1, le=10_000)
     max_batch_seconds: float = Field(default=1.0, gt=0, le=60)
     publish_timeout_seconds: float = Field(default=30.0, gt=0)
+    retry_backoff_seconds: float = Field(default=1.0, gt=0, le=60)
+    create_topics: bool = Field(default=True, description="create missing topics at start-up")
+
+
+class MetricsSettings(BaseSettings):
+    model_config = _CONFIG
     metrics_port: int = Field(default=9102, ge=0, le=65535, description="0 disables the metrics endpoint")
     metrics_host: str = "0.0.0.0"
+
+
+class ProcessorSettings(BaseSettings):
+    model_config = _CONFIG
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PROCESSOR_KAFKA_BOOTSTRAP_SERVERS"),
+    )
     log_level: str = "INFO"
-    create_topics: bool = Field(default=True, description="create missing topics at start-up")
+    extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
+    loop: LoopSettings = Field(default_factory=LoopSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)

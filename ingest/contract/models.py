@@ -160,6 +160,9 @@ class Incident(_Message):
     article_id: str
     event_type: EventType
     sub_event_type: SubEventType
+    rule_id: str | None = Field(
+        default=None, description="Id of the event rule (processors/data/events.yaml) that set the type."
+    )
     date: date
     date_precision: Literal["day", "week", "month"]
     location: Location | None

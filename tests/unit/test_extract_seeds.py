@@ -8,7 +8,7 @@ from typing import Any
 
 from ingest.contract import Incident
 from processors.extract import Document, Extractor
-from processors.gazetteer import distance_km
+from processors.geo.gazetteer import distance_km
 from tests.conftest import REPO, seed_text
 
 GOLDEN = REPO / "tests" / "data" / "golden"

@@ -1,0 +1,1 @@
+"""Place resolution: names -> gazetteer -> mentions -> resolve -> incident_place; imports nothing above it."""

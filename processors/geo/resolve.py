@@ -1,0 +1,210 @@
+"""Candidate scoring: which gazetteer place each mention means, given the governorates, compass words and other
+places of its text (pure)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from processors.geo.gazetteer import SAME_PLACE_KM, Gazetteer, Place, distance_km
+from processors.geo.names import fold, glued_variants, has_article, normal_key
+from processors.lexicon import Lexicon
+
+STRONG_SIMILARITY = 0.8
+MIN_SKELETON_SIMILARITY = 0.65
+CLOSER_ELSEWHERE = 0.2  # spelling margin by which a place outside the region outweighs the region's bias
+_COMPASS = {"north": (1.0, 0.0), "south": (-1.0, 0.0), "east": (0.0, 1.0), "west": (0.0, -1.0)}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name found in a text (character span) with the gazetteer places it may mean."""
+
+    start: int  # token offsets in the parsed document
+    end: int
+    start_char: int
+    end_char: int
+    text: str
+    candidates: tuple[tuple[Place, bool], ...]  # (place, matched exactly)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A mention resolved to one place, with ACLED's geo-precision read from its context."""
+
+    mention: Mention
+    place: Place
+    exact: bool
+    precision: int
+
+
+def governorates_mentioned(text: str, lex: Lexicon) -> set[str]:
+    """Governorates a text names, or points to through forces and places that only operate there."""
+    folded = fold(text)
+    found = {gov for gov, pattern in lex.governorates.items() if pattern.search(folded)}
+    if lex.region not in found:
+        for pattern, governorates in lex.hints:
+            if pattern.search(folded):
+                found.update(governorates)
+    if "Rural Damascus" in found and not re.search(
+        r"\bdamascus\b(?! countryside)", folded.replace("rural damascus", "")
+    ):
+        found.discard("Damascus")
+    return found
+
+
+def directions_mentioned(text: str, lex: Lexicon) -> set[str]:
+    """Compass words tied to the region ("Idleb south eastern countryside", "southern Idlib") -> {"south", "east"}."""
+    found: set[str] = set()
+    for match in lex.direction_pattern.finditer(text):
+        found.update(g.lower() for g in match.groups() if g)
+    return found
+
+
+def in_direction(place: Place, centre: Place, directions: set[str]) -> bool:
+    dlat, dlon = place.lat - centre.lat, place.lon - centre.lon
+    checks = {"north": dlat > 0.03, "south": dlat < -0.03, "east": dlon > 0.03, "west": dlon < -0.03}
+    return all(checks[d] for d in directions)
+
+
+def bearing_agreement(place: Place, centre: Place, directions: set[str]) -> float:
+    """Cosine between the bearing from the region's centre to a place and the stated direction (1 = straight along
+    it): "southern countryside" prefers the village due south over a namesake to the south-east."""
+    north = place.lat - centre.lat
+    east = (place.lon - centre.lon) * math.cos(math.radians(centre.lat))
+    target_n = sum(_COMPASS[d][0] for d in directions)
+    target_e = sum(_COMPASS[d][1] for d in directions)
+    norm = math.hypot(north, east) * math.hypot(target_n, target_e)
+    return (north * target_n + east * target_e) / norm if norm else 0.0
+
+
+def precision_from_context(before: str, after: str, place: Place, lex: Lexicon) -> int:
+    """ACLED geo-precision of a mention: 1 the town itself, 2 near it or part of a region, 3 a larger region."""
+    if place.kind == "governorate" and (re.match(r"^\s*city\b", after) or re.search(r"\bcity of\s*$", before)):
+        return 1
+    if place.kind != "town":
+        return place.geo_precision
+    if (
+        place.feature in {"PPLA", "PPLC"}
+        and not re.match(r"^\s*city\b", after)
+        and not (re.search(r"\bcity of\s*$", before))
+    ):
+        return 3  # "in Idlib", "countryside of Hama": a governorate's name, not its capital city
+    if lex.near_before.search(before[-60:]) or lex.near_after.search(after[:30]):
+        return 2
+    return 1
+
+
+def similarity(gaz: Gazetteer, phrase: str, place: Place) -> float:
+    """Best spelling similarity (0-1) of a phrase to any Latin name of a place (memoised: it is the hot path)."""
+    return _similarity(gaz, phrase, place.place_id)
+
+
+def _arabic_h_missing(latin: str, arabic: str) -> bool:
+    """Whether an Arabic name has a ح or a medial ه (transliterated "h" almost always) that the Latin lacks."""
+    arabic_h = any(
+        ch == "ح" or (ch == "ه" and i < len(word) - 1) for word in arabic.split() for i, ch in enumerate(word)
+    )
+    latin_h = re.search(r"(?<![sktdgc])h", latin.lower()) is not None
+    return arabic_h and not latin_h
+
+
+@lru_cache(maxsize=100_000)
+def _similarity(gaz: Gazetteer, phrase: str, place_id: str) -> float:
+    keys = gaz.latin_keys.get(place_id)
+    if not keys:  # an Arabic-only place: its skeleton matched; an h the Latin spelling lacks counts against it
+        return 0.6 if _arabic_h_missing(phrase, gaz.places[place_id].name) else 0.75
+    return max(fuzz.ratio(normal_key(variant), other) / 100.0 for variant in glued_variants(phrase) for other in keys)
+
+
+def choose(
+    gaz: Gazetteer, phrase: str, candidates: Sequence[tuple[Place, bool]], governorates: set[str],
+    anchors: Sequence[Place], directions: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[Place, bool]:  # fmt: skip
+    """Pick one candidate: governorates the text names, compass hints, closeness to other places it names,
+    spelling, prominence."""
+    region = gaz.region
+    centre = gaz.region_place
+    elsewhere = max(
+        (1.0 if exact else similarity(gaz, phrase, p) for p, exact in candidates if p.admin1 != region), default=0.0
+    )
+
+    def score(item: tuple[Place, bool]) -> float:
+        place, exact = item
+        spelling = 1.0 if exact else similarity(gaz, phrase, place)
+        value = 4.0 * spelling
+        if has_article(phrase) == has_article(place.name):
+            value += 0.4
+        if directions and place.admin1 == region:
+            value += (
+                3.0 + 0.6 * bearing_agreement(place, centre, directions)
+                if in_direction(place, centre, directions)
+                else -1.0
+            )
+        nearest = min((distance_km(place.lat, place.lon, a.lat, a.lon) for a in anchors), default=math.inf)
+        if place.admin1 in governorates:
+            value += 3.0
+        elif governorates:
+            value -= 1.5
+        elif place.admin1 == region and (
+            nearest < 30 or not (elsewhere >= STRONG_SIMILARITY and elsewhere - spelling > CLOSER_ELSEWHERE)
+        ):
+            value += 2.5  # the stream is about its region: a report naming no governorate most likely means it,
+            # unless a place elsewhere is spelled much more like the name and none of the text's places is near
+        if place.source == "curated":
+            value += 1.5
+        elif place.source == "geonames":
+            value += 0.5
+        if place.feature in {"PPLA", "PPLA2", "PPLA3", "PPLC"}:
+            value += 0.5
+        value += min(math.log10(place.population + 1), 6) / 6
+        if nearest < 30:
+            value += 2.0 + (0.5 if nearest < 10 else 0.0)
+        return value
+
+    return max(candidates, key=score)
+
+
+def plausible(gaz: Gazetteer, place: Place, exact: bool, governorates: set[str], spelling: float) -> bool:
+    """A name resolved outside every governorate the text names is more likely a wrong match than a place;
+    where the text names none, a loose match outside the region is dropped likewise. A close spelling of a region
+    place survives a bare city name elsewhere ("the road from Jisr-Ash-Shugur to Aleppo")."""
+    if place.kind == "governorate" or place.source == "curated":
+        return True
+    if governorates:
+        return place.admin1 in governorates or (place.admin1 == gaz.region and (exact or spelling >= STRONG_SIMILARITY))
+    return exact or place.admin1 == gaz.region
+
+
+def unambiguous(candidates: Sequence[tuple[Place, bool]]) -> Place | None:
+    """The place a name surely means: its only candidate, or its exact matches when they are one place listed by
+    several sources (GeoNames and OSM points a few hundred metres apart)."""
+    pool = [p for p, exact in candidates if exact] or [p for p, _ in candidates]
+    first = pool[0]
+    if first.kind in {"governorate", "road"}:
+        return None
+    if all(distance_km(first.lat, first.lon, p.lat, p.lon) < SAME_PLACE_KM for p in pool[1:]):
+        return first
+    return None
+
+
+def resolve_all(text: str, masked: str, mentions: Sequence[Mention], gaz: Gazetteer, lex: Lexicon) -> list[Resolved]:
+    """Each mention's place (or none, when implausible), decided with the whole text as context. `masked` is the
+    text with road and crossing names blanked ("Damascus-Aleppo highway" names no governorate)."""
+    governorates = governorates_mentioned(masked, lex)
+    anchors = [place for m in mentions if (place := unambiguous(m.candidates)) is not None]
+    directions = directions_mentioned(text, lex)
+    out: list[Resolved] = []
+    for mention in mentions:
+        place, exact = choose(gaz, mention.text, mention.candidates, governorates, anchors, directions)
+        if not plausible(gaz, place, exact, governorates, similarity(gaz, mention.text, place)):
+            continue
+        before = text[max(0, mention.start_char - 80) : mention.start_char].lower()
+        after = text[mention.end_char : mention.end_char + 40].lower()
+        out.append(Resolved(mention, place, exact, precision_from_context(before, after, place, lex)))
+    return out
