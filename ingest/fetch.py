@@ -13,7 +13,6 @@ import logging
 import socket
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -362,7 +361,3 @@ class Fetcher:
             response.headers.get("etag"),
             response.headers.get("last-modified"),
         )
-
-
-def allow_list(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(v.strip() for v in values if v.strip())

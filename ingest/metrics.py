@@ -27,6 +27,7 @@ class IngestMetrics:
     summary_fallbacks: Counter
     bozo_feeds: Counter
     entries_seen: Counter
+    entries_skipped: Counter
     publish_failures: Counter
     last_success: Gauge
     feed_up: Gauge
@@ -57,6 +58,8 @@ class IngestMetrics:
             bozo_feeds=Counter("idlib_ingest_malformed_feeds_total", "Feeds parsed despite malformed XML", ["feed"],
                                registry=reg),
             entries_seen=Counter("idlib_ingest_feed_entries_total", "Entries read from feeds", ["feed"], registry=reg),
+            entries_skipped=Counter("idlib_ingest_feed_entries_skipped_total",
+                                    "Feed entries dropped for want of a usable link", ["feed"], registry=reg),
             publish_failures=Counter("idlib_ingest_publish_failures_total",
                                      "Publish attempts the broker did not acknowledge", registry=reg),
             last_success=Gauge("idlib_ingest_last_successful_poll_timestamp_seconds",
@@ -71,7 +74,7 @@ class IngestMetrics:
             for reason in DROP_REASONS:
                 metrics.extraction_failures.labels(feed, reason)
             for counter in (metrics.published, metrics.dedup_hits, metrics.summary_fallbacks, metrics.bozo_feeds,
-                            metrics.entries_seen):  # fmt: skip
+                            metrics.entries_seen, metrics.entries_skipped):  # fmt: skip
                 counter.labels(feed)
         for kind in ("feed", "page", "robots"):
             metrics.fetch_duration.labels(kind)

@@ -27,7 +27,6 @@ Publish = Callable[[Article], Awaitable[tuple[int, int]]]
 class FeedState:
     failures: int = 0
     next_due: float = 0.0
-    last_outcome: str = "never"
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,11 @@ class IngestService:
             log.warning("malformed feed, using its readable entries",
                         extra={"feed": feed.id, "reason": parsed.bozo_reason, "entries": len(parsed.entries)})  # fmt: skip
         self.metrics.entries_seen.labels(feed.id).inc(len(parsed.entries))
+        if parsed.skipped:
+            self.metrics.entries_skipped.labels(feed.id).inc(parsed.skipped)
+            log.warning(
+                "feed entries without a usable link skipped", extra={"feed": feed.id, "skipped": parsed.skipped}
+            )
         complete = True
         for entry in parsed.entries:
             try:
@@ -130,7 +134,6 @@ class IngestService:
                 log.error("broker did not acknowledge; nothing marked seen, will retry",
                           extra={"feed": feed.id, "reason": str(exc), "retry_in_seconds": round(delay, 1)})  # fmt: skip
                 state.next_due = time.monotonic() + min(delay, 60.0)
-                state.last_outcome = "broker_unavailable"
                 return  # validators not saved: the next poll sees the same entries again
         self.broker_failures = 0
         if complete:  # a transient page failure keeps the old validators so the entry is offered again
@@ -139,7 +142,6 @@ class IngestService:
 
     def _feed_ok(self, feed: FeedConfig, state: FeedState, outcome: str) -> None:
         state.failures = 0
-        state.last_outcome = outcome
         state.next_due = time.monotonic() + self._interval(feed)
         self.metrics.last_success.labels(feed.id).set(time.time())
         self.metrics.feed_up.labels(feed.id).set(1)
@@ -148,7 +150,6 @@ class IngestService:
         self, feed: FeedConfig, state: FeedState, outcome: str, reason: str, retry_after: float | None
     ) -> None:
         state.failures += 1
-        state.last_outcome = outcome
         delay = retry_after if retry_after is not None else self._backoff(state.failures)
         state.next_due = time.monotonic() + delay
         self.metrics.fetches.labels(feed.id, "feed", outcome).inc()

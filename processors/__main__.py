@@ -118,12 +118,13 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
 
     from ingest.contract import topics
     from ingest.contract.broker import ensure_topics, make_consumer, make_producer
+    from processors.extract import REASONS
     from processors.loop import KafkaSink, StreamLoop, rebalance_listener
     from processors.metrics import ProcessorMetrics
     from processors.worker import ExtractionTransform, count_outcomes
 
     extractor = _extractor(settings)  # loads the model and data before joining the group
-    metrics = ProcessorMetrics.create()
+    metrics = ProcessorMetrics.create(reasons=REASONS)
     port = args.metrics_port if args.metrics_port is not None else settings.metrics.metrics_port
     if port:
         start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
@@ -200,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: bad configuration: {exc}", file=sys.stderr)
         return 2
-    jsonlog.configure(settings.log_level)
+    data_on_stdout = args.command == "extract" and args.output in (None, "-")
+    jsonlog.configure(settings.log_level, sys.stderr if data_on_stdout else None)
     handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail}
     try:
         return handlers[args.command](args, settings)

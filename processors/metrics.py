@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.contract import TAXONOMY
-from processors.extract import REASONS
 
 OUTCOMES = ("incidents", "no_incident", "not_relevant", "dead_letter")
 STAGES = ("decode", "nlp", "publish", "commit")
@@ -81,7 +80,8 @@ class ProcessorMetrics:
     last_incident: Gauge
 
     @classmethod
-    def create(cls, registry: CollectorRegistry | None = None) -> ProcessorMetrics:
+    def create(cls, registry: CollectorRegistry | None = None, reasons: Sequence[str] = ()) -> ProcessorMetrics:
+        """reasons: the extractor's closed set of no-incident reasons, exported at zero from the start."""
         reg = registry or CollectorRegistry()
         m = cls(
             registry=reg,
@@ -95,6 +95,6 @@ class ProcessorMetrics:
         )  # fmt: skip
         for event_type in TAXONOMY:
             m.incidents.labels(event_type)
-        for reason in REASONS:
+        for reason in reasons:
             m.no_incident_reasons.labels(reason)
         return m

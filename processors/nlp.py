@@ -29,7 +29,7 @@ ACTORS_COMPONENT = "idlib_actors"
 PLACES_COMPONENT = "idlib_places"
 LINES_COMPONENT = "idlib_line_breaks"
 
-for _attr in ("place_id", "place_exact", "place_precision"):
+for _attr in ("place_id", "place_precision"):
     if not Span.has_extension(_attr):
         Span.set_extension(_attr, default=None)
 
@@ -51,7 +51,7 @@ class ActorTagger:
 
 class PlaceTagger:
     """Curated aliases (PhraseMatcher) plus gazetteer names, resolved to one place each -> doc.spans["places"]
-    (label: place_id; extensions place_id, place_exact, place_precision)."""
+    (label: place_id; extensions place_id, place_precision)."""
 
     def __init__(self, nlp: Language, resources: Resources) -> None:
         self.resources = resources
@@ -74,7 +74,6 @@ class PlaceTagger:
         for found in resolve_all(doc.text, "".join(masked), mentions, gaz, lex):
             span = Span(doc, found.mention.start, found.mention.end, label=found.place.place_id)
             span._.place_id = found.place.place_id
-            span._.place_exact = found.exact
             span._.place_precision = found.precision
             spans.append(span)
         doc.spans["places"] = spans

@@ -145,10 +145,15 @@ class _Actors(BaseModel):
     actors: list[ActorSpec] = Field(min_length=1)
 
 
-@lru_cache(maxsize=8)
 def load_resources(folder: str | None = None) -> Resources:
-    """Load and validate every data file once (per folder). A bad file raises ConfigurationError naming it."""
-    base = Path(folder).expanduser() if folder else None
+    """Load and validate every data file once per folder (None or "": the packaged data), so every holder of a
+    folder's resources holds the same object. A bad file raises ConfigurationError naming it and its line."""
+    return _load(str(Path(folder).expanduser().resolve()) if folder else "")
+
+
+@lru_cache(maxsize=8)
+def _load(folder: str) -> Resources:
+    base = Path(folder) if folder else None
     if base is not None and not base.is_dir():
         raise ConfigurationError(f"data folder {folder!r} does not exist")
     lexicon_file = _read_yaml(_path(base, "lexicon.yaml"), LexiconFile)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -67,7 +66,3 @@ def follow(consumer: KafkaConsumer, topic: str, out: TextIO, as_json: bool, from
         if idle_timeout_seconds is not None and time.monotonic() - last > idle_timeout_seconds:
             break
     return printed
-
-
-def dump(incident_json: bytes) -> str:
-    return json.dumps(json.loads(incident_json), ensure_ascii=False)

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -27,8 +27,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
-def configure(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """JSON lines to stdout (the services), or to `stream` (stderr when stdout carries a command's data)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

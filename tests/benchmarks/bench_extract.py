@@ -1,4 +1,5 @@
-"""Benchmark: words/s of the extractor against raw `nlp.pipe` of the same model on the same texts, one run.
+"""Benchmark: words/s of the extractor against raw `nlp.pipe` of the same model on the same texts, and the spelling
+similarity of place resolution (rapidfuzz) against difflib on the name pairs that run scored; one run.
 
 Usage: python tests/benchmarks/bench_extract.py [--texts FILE.jsonl] [--repeat N]
 Texts: a JSONL file with a "text" field per line (e.g. ../shared/eval/dev.jsonl), else the seed articles.
@@ -17,6 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from processors.extract import Document, Extractor  # noqa: E402
+from processors.geo import resolve  # noqa: E402
+from processors.geo.gazetteer import Gazetteer  # noqa: E402
+from processors.geo.names import glued_variants, normal_key  # noqa: E402
+from processors.geo.resolve import MIN_SKELETON_SIMILARITY  # noqa: E402
 from processors.nlp import build_pipeline, load_model  # noqa: E402
 
 
@@ -46,17 +51,60 @@ def main() -> int:
         pass
     raw_seconds = time.perf_counter() - t0
 
+    pairs: set[tuple[str, str]] = set()
+    scored = resolve._similarity
+
+    def spy(gaz: Gazetteer, phrase: str, place_id: str) -> float:
+        pairs.add((phrase, place_id))
+        return scored(gaz, phrase, place_id)
+
+    resolve._similarity = spy  # type: ignore[assignment]
     t0 = time.perf_counter()
-    incidents = extractor.extract_batch(docs)
+    outcomes = extractor.extract_batch(docs)
     extract_seconds = time.perf_counter() - t0
-    relevant = sum(1 for d in docs if extractor.relevant(d))
+    resolve._similarity = scored
+    relevant = sum(1 for o in outcomes if o.relevant)
+    incidents = sum(len(o.incidents) for o in outcomes)
+    fuzzy = similarity_figures(extractor.gazetteer, sorted(pairs))
 
     raw_wps, extract_wps = words / raw_seconds, words / extract_seconds
-    print(f"texts: {len(texts)} ({words} words), relevant to Idlib: {relevant}, incidents: {sum(map(len, incidents))}")
+    print(f"texts: {len(texts)} ({words} words), relevant to Idlib: {relevant}, incidents: {incidents}")
     print(f"raw nlp.pipe ({', '.join(raw.pipe_names)}): {raw_wps:,.0f} words/s ({raw_seconds:.2f} s)")
     print(f"extract (relevance filter + pipeline + rules): {extract_wps:,.0f} words/s ({extract_seconds:.2f} s)")
     print(f"ratio extract/raw: {extract_wps / raw_wps:.2f}")
+    print(
+        f"similarity on {fuzzy['pairs']} name pairs: rapidfuzz {fuzzy['rapidfuzz_us']:.2f} us/pair, difflib "
+        f"{fuzzy['difflib_us']:.2f} us/pair, ratio {fuzzy['speedup']:.0f}x; same score on {fuzzy['same_score']:.1%},"
+        f" same decision at {MIN_SKELETON_SIMILARITY} on {fuzzy['same_decision']:.2%}"
+    )
+    print(json.dumps({"texts": len(texts), "words": words, "relevant": relevant, "incidents": incidents,
+                      "raw_words_per_s": round(raw_wps), "extract_words_per_s": round(extract_wps),
+                      "ratio_extract_raw": round(extract_wps / raw_wps, 3),
+                      **{f"similarity_{k}": v for k, v in fuzzy.items()}}))  # fmt: skip
     return 0
+
+
+def similarity_figures(gaz: Gazetteer, pairs: list[tuple[str, str]]) -> dict[str, float]:
+    """rapidfuzz.fuzz.ratio (what resolve uses) against difflib's SequenceMatcher on the same normalised keys."""
+    from difflib import SequenceMatcher
+
+    from rapidfuzz import fuzz
+
+    work = [(normal_key(v), k) for phrase, pid in pairs for v in glued_variants(phrase)
+            for k in gaz.latin_keys.get(pid, ())]  # fmt: skip
+    t0 = time.perf_counter()
+    fast = [fuzz.ratio(a, b) / 100 for a, b in work]
+    fast_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    slow = [SequenceMatcher(None, a, b).ratio() for a, b in work]
+    slow_s = time.perf_counter() - t0
+    n = max(len(work), 1)
+    same = sum(abs(a - b) < 1e-9 for a, b in zip(fast, slow, strict=True))
+    agree = sum(
+        (a >= MIN_SKELETON_SIMILARITY) == (b >= MIN_SKELETON_SIMILARITY) for a, b in zip(fast, slow, strict=True)
+    )
+    return {"pairs": len(work), "rapidfuzz_us": fast_s / n * 1e6, "difflib_us": slow_s / n * 1e6,
+            "speedup": slow_s / fast_s if fast_s else 0.0, "same_score": same / n, "same_decision": agree / n}  # fmt: skip
 
 
 if __name__ == "__main__":

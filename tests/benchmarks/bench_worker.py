@@ -135,7 +135,7 @@ def main() -> int:
     parser.add_argument("--texts", default=None)
     args = parser.parse_args()
     articles = make_articles(args.articles, args.texts)
-    batch = ProcessorSettings().nlp_batch_size  # the worker's own setting: compare like with like
+    batch = ProcessorSettings().extraction.nlp_batch_size  # the worker's own setting: compare like with like
     extractor = Extractor(build_pipeline(MODEL), batch_size=batch)
     docs = [from_article(a) for a in articles]
     extractor.extract_batch(docs[:8])

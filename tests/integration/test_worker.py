@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 
-from ingest.contract import Article, content_hash
+from ingest.contract import TAXONOMY, Article, content_hash
 from ingest.contract import topics as t
 from ingest.contract.broker import decode_headers, encode_headers, ensure_topics, make_consumer, make_producer
 from processors.documents import from_article
-from processors.extract import Extractor
+from processors.extract import REASONS, Extractor
+from processors.loop import KafkaSink, StreamLoop
 from processors.metrics import ProcessorMetrics
-from processors.worker import Worker, WorkerConfig
+from processors.settings import LoopSettings
+from processors.worker import ExtractionTransform, count_outcomes
 from tests.conftest import REPO, seed_text
 from tests.integration.test_ingest_kafka import seed_site  # noqa: F401 - fixture
 from tests.support.kafka import free_port
@@ -72,7 +74,19 @@ def read_all(bootstrap: str, topic: str, until: Any, timeout_seconds: float = 12
 
 
 def expected_keys(extractor: Extractor, articles: list[Article]) -> set[str]:
-    return {i.incident_id for a in articles for i in extractor.extract(from_article(a))}
+    return {i.incident_id for a in articles for i in extractor.extract(from_article(a)).incidents}
+
+
+def extraction_loop(bootstrap: str, consumer: Any, extractor: Extractor, metrics: ProcessorMetrics,
+                    names: dict[str, str], **settings: Any) -> StreamLoop:  # fmt: skip
+    """The worker's loop in-process: the StreamLoop with the extraction transform and a Kafka sink."""
+    loop_settings = LoopSettings(input_topic=names["input"], output_topic=names["output"],
+                                 dead_letter_topic=names["dlq"], **settings)  # fmt: skip
+    sink = KafkaSink(
+        make_producer(bootstrap, "w"), names["output"], names["dlq"], loop_settings.publish_timeout_seconds
+    )
+    return StreamLoop(consumer, sink, ExtractionTransform(extractor, metrics.loop), metrics.loop, loop_settings,
+                      after_commit=count_outcomes(metrics))  # fmt: skip
 
 
 def topics_for(bootstrap: str, unique: str, partitions: int = 4) -> dict[str, str]:
@@ -124,10 +138,9 @@ def test_poison_messages_go_to_the_dead_letter_topic(kafka_bootstrap: str, uniqu
         good(boom),
     ]  # fmt: skip
     produce(kafka_bootstrap, names["input"], [*poison, good(wanted[0]), good(wanted[1])])
-    metrics = ProcessorMetrics.create()
+    metrics = ProcessorMetrics.create(reasons=REASONS)
     consumer = make_consumer(kafka_bootstrap, f"g-{unique}", [names["input"]], max_poll_records=3)
-    worker = Worker(consumer, make_producer(kafka_bootstrap, "w"), Fragile(extractor.nlp), metrics,
-                    WorkerConfig(names["input"], names["output"], names["dlq"], max_batch_records=3))  # fmt: skip
+    worker = extraction_loop(kafka_bootstrap, consumer, Fragile(extractor.nlp), metrics, names, max_batch_records=3)
     runner = threading.Thread(target=worker.run)
     runner.start()
     keys = expected_keys(extractor, wanted)
@@ -149,6 +162,12 @@ def test_poison_messages_go_to_the_dead_letter_topic(kafka_bootstrap: str, uniqu
     assert decode_headers(by_key[boom.article_id.encode()].headers)[t.HEADER_DLQ_ERROR_CLASS] == "RuntimeError"
     assert metrics.registry.get_sample_value("idlib_processor_dead_letters_total", {"reason": "undecodable"}) == 2
     assert metrics.registry.get_sample_value("idlib_processor_messages_total", {"outcome": "incidents"}) == 2
+    assert metrics.registry.get_sample_value("idlib_processor_messages_total", {"outcome": "dead_letter"}) == 5
+    by_type = [
+        metrics.registry.get_sample_value("idlib_processor_incidents_total", {"event_type": e}) for e in TAXONOMY
+    ]
+    assert sum(v or 0 for v in by_type) == len(keys)  # every published incident counted once, by type
+    assert metrics.registry.get_sample_value("idlib_processor_no_incident_total", {"reason": "no_place"}) == 0
     committed = make_consumer(kafka_bootstrap, f"g-{unique}").committed
     from ingest.contract.broker import TopicPartition
 
@@ -253,8 +272,7 @@ def test_partitions_revoked_mid_batch_are_not_committed(kafka_bootstrap: str, un
     names = topics_for(kafka_bootstrap, unique, partitions=2)
     produce(kafka_bootstrap, names["input"], [good(article(500 + n, SEED_002)) for n in range(12)])
     consumer = make_consumer(kafka_bootstrap, f"g-{unique}", [names["input"]])
-    worker = Worker(consumer, make_producer(kafka_bootstrap, "w"), extractor, ProcessorMetrics.create(),
-                    WorkerConfig(names["input"], names["output"], names["dlq"]))  # fmt: skip
+    worker = extraction_loop(kafka_bootstrap, consumer, extractor, ProcessorMetrics.create(), names)
     records: list[Any] = []
     deadline = time.monotonic() + 60
     while len({r.partition for r in records}) < 2 or len(records) < 12:
@@ -263,9 +281,26 @@ def test_partitions_revoked_mid_batch_are_not_committed(kafka_bootstrap: str, un
             records.extend(batch)
     gone, kept = TopicPartition(names["input"], 0), TopicPartition(names["input"], 1)
     worker.on_partitions_revoked([gone])  # as kafka-python would call it inside a poll during the batch
-    worker._commit(records)
+    worker.commit(records)
     assert consumer.committed(gone) is None  # the new owner replays it from the start
     assert consumer.committed(kept) == max(r.offset for r in records if r.partition == 1) + 1
     worker.stop()
     consumer.close()
-    worker.producer.close()
+    worker.sink.close()
+
+
+def test_worker_reads_the_custom_data_folder(kafka_bootstrap: str, unique: str, tmp_path: Path,
+                                             workers: list[subprocess.Popen[bytes]]) -> None:  # fmt: skip
+    from tests.support.data_folder import TEXT, VILLAGE, VILLAGE_LAT, custom_data_folder
+
+    names = topics_for(kafka_bootstrap, unique, partitions=1)
+    folder = custom_data_folder(tmp_path)
+    env = {**worker_env(kafka_bootstrap, names, f"g-{unique}"), "PROCESSOR_GAZETTEER_DIR": str(folder)}
+    workers.append(start_worker(env, tmp_path / "worker.log"))
+    produce(kafka_bootstrap, names["input"], [good(article(700, TEXT))])
+    (record,) = read_all(kafka_bootstrap, names["output"], lambda rs: len(rs) >= 1, 180)
+    incident = json.loads(record.value)
+    assert incident["location"]["name"] == VILLAGE and incident["location"]["lat"] == VILLAGE_LAT
+    assert incident["rule_id"] == "shelling"
+    workers[0].send_signal(signal.SIGTERM)
+    assert workers[0].wait(timeout=60) == 0

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from ingest.contract import ConfigurationError
-from processors.actors import UNIDENTIFIED, ActorMention, assign_roles, load_actor_types
+from processors.actors import UNIDENTIFIED, ActorMention, ActorType, assign_roles
+from processors.resources import load_resources
+
+
+def load_actor_types() -> tuple[ActorType, ...]:
+    return tuple(load_resources().actors)
 
 
 def mention(name: str, start: int, *, agent: bool = False, patient: bool = False) -> ActorMention:
@@ -41,8 +46,14 @@ def test_unknown_perpetrator_of_a_bombing() -> None:
     assert roles == [(UNIDENTIFIED, "actor1"), ("Russian forces", "actor2")]
 
 
+def test_government_camp_comes_from_the_alias_file() -> None:
+    assert load_resources().government_camp == {"Syrian government forces", "Pro-government militias", "Russian forces"}
+
+
 def test_bad_alias_file_is_a_configuration_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "actors.yaml"
-    bad.write_text("- {name: X, side: martian, aliases: [x]}\n", encoding="utf-8")
-    with pytest.raises(ConfigurationError):
-        load_actor_types(str(bad))
+    bad.write_text(
+        "- {name: X, side: foreign, aliases: [x]}\n- {name: Y, side: martian, aliases: [y]}\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigurationError, match=r"actors\.yaml.*line 2"):
+        load_resources(str(tmp_path))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from processors.casualties import Casualties, count, split_share
-from processors.names import loose_key
+from processors.geo.names import loose_key
 
 
 @pytest.mark.parametrize(

@@ -26,4 +26,4 @@ def test_extract_jsonl_in_order_with_a_bad_line(tmp_path) -> None:  # type: igno
     assert len(rows[0]["incidents"]) == 3
     assert "not JSON" in rows[1]["error"] and rows[1]["incidents"] == []
     assert rows[2]["incidents"] == []
-    assert "bad input line" in result.stdout  # the JSON log line for the bad input
+    assert "bad input record" in result.stdout  # the JSON log line for the bad input

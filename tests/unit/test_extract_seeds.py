@@ -18,7 +18,7 @@ ARIHA = (35.8137, 36.6096)
 def seed_000(extractor: Extractor) -> list[Incident]:
     doc = Document(id="seed-000", text=seed_text("000_289e2b72f1e3f2dd.txt"),
                    published=datetime(2020, 9, 16, 9, 0, tzinfo=UTC), source_name="North Press Agency")  # fmt: skip
-    return extractor.extract(doc)
+    return extractor.extract(doc).incidents
 
 
 def summary(incident: Incident) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def test_seed_000_background_yields_nothing(extractor: Extractor) -> None:
 def test_seed_002_has_no_incident_with_casualties(extractor: Extractor) -> None:
     doc = Document(id="seed-002", text=seed_text("002_bb0d3a49c01203d0.txt"),
                    published=datetime(2020, 9, 17, tzinfo=UTC))  # fmt: skip
-    incidents = extractor.extract(doc)
+    incidents = extractor.extract(doc).incidents
     assert all(i.killed in (None, 0) and i.injured in (None, 0) for i in incidents)
 
 
@@ -82,15 +82,21 @@ def test_incident_ids_are_stable(extractor: Extractor) -> None:
     assert [i.incident_id for i in seed_000(extractor)] == [i.incident_id for i in seed_000(extractor)]
 
 
-def test_irrelevant_text_never_reaches_the_model(extractor: Extractor) -> None:
+def test_outcome_says_why_a_document_gave_no_incident(extractor: Extractor) -> None:
+    # "Arbin" spells like an Idlib village, so the model runs; the incident then resolves to Rural Damascus.
     doc = Document(id="x", text="Regime forces shelled Arbin city in Rural Damascus, killing 3.",
                    published=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
-    assert extractor.extract(doc) == []
-    assert not extractor.relevant(Document(id="y", text="Football results from Madrid and Paris."))
+    outcome = extractor.extract(doc)
+    assert outcome.incidents == [] and outcome.relevant and outcome.reasons == ("outside_region",)
+    football = extractor.extract(Document(id="y", text="Football results from Madrid and Paris."))
+    assert football.incidents == [] and not football.relevant and football.reasons == ("not_relevant",)
+    assert extractor.extract(Document(id="z", text="  ")).reasons == ("empty_text",)
+    quiet = extractor.extract(Document(id="w", text="Idlib is a city in north-western Syria with many olive groves."))
+    assert quiet.relevant and quiet.incidents == [] and quiet.reasons == ("no_event",)
 
 
 def test_outside_idlib_is_dropped_not_relabelled(extractor: Extractor) -> None:
     doc = Document(id="z", text="On 2 May 2020, regime forces shelled Kafr Nabudah in Hama countryside, killing 2.",
                    published=datetime(2020, 5, 3, tzinfo=UTC))  # fmt: skip
-    assert all(i.location is None or i.location.admin1 == "Idlib" for i in extractor.extract(doc))
-    assert extractor.extract(doc) == []
+    assert all(i.location is None or i.location.admin1 == "Idlib" for i in extractor.extract(doc).incidents)
+    assert extractor.extract(doc).incidents == []

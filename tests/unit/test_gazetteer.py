@@ -2,8 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from processors.gazetteer import IDLIB, distance_km, governorates_mentioned, load_gazetteer
-from processors.names import normal_key, skeletons
+from processors.geo.gazetteer import Gazetteer, distance_km
+from processors.geo.names import normal_key, skeletons
+from processors.geo.resolve import governorates_mentioned
+from processors.resources import load_resources
+
+IDLIB = "Idlib"
+
+
+def load_gazetteer() -> Gazetteer:
+    return load_resources().gazetteer
+
 
 ARIHA = (35.8137, 36.6096)
 
@@ -54,17 +63,18 @@ def test_variants_resolve_to_the_idlib_town(phrase: str, lat: float, lon: float)
 def test_curated_features_exist_with_coordinates() -> None:
     gaz = load_gazetteer()
     for alias in ("M4", "M5 highway", "Jabal al-Zawiya", "Aleppo-Latakia road", "Abu al-Duhur airbase"):
-        place = gaz.places[gaz.curated_aliases[alias.lower().replace("-", " ")]]
+        place = gaz.places[gaz.curated_alias_texts[alias]]
         assert place.admin1 == IDLIB and 35.3 < place.lat < 36.4 and 36.1 < place.lon < 37.3
-    m4 = gaz.places[gaz.curated_aliases["m4"]]
+    m4 = gaz.places[gaz.curated_alias_texts["M4"]]
     assert distance_km(m4.lat, m4.lon, *ARIHA) < 15
 
 
 def test_governorates_named_or_hinted() -> None:
-    assert governorates_mentioned("clashes in Idleb countryside") == {IDLIB}
-    assert governorates_mentioned("shelling in Dar'a al Balad") == {"Daraa"}
-    assert governorates_mentioned("QSD forces recaptured Shakrak") >= {"Al-Hasakah"}
-    assert "Rural Damascus" in governorates_mentioned("Arbin city in Rural Damascus")
+    lex = load_resources().lexicon
+    assert governorates_mentioned("clashes in Idleb countryside", lex) == {IDLIB}
+    assert governorates_mentioned("shelling in Dar'a al Balad", lex) == {"Daraa"}
+    assert governorates_mentioned("QSD forces recaptured Shakrak", lex) >= {"Al-Hasakah"}
+    assert "Rural Damascus" in governorates_mentioned("Arbin city in Rural Damascus", lex)
 
 
 def test_admin_levels_for_an_idlib_town() -> None:

@@ -35,3 +35,59 @@ def test_only_broker_module_imports_kafka() -> None:
         if any(m == "kafka" or m.startswith("kafka.") for m in imported_modules(path))
     }
     assert owners == {"ingest/contract/broker.py"}
+
+
+# Pure transforms: no broker, no network, no metrics; side effects stay at the edges (loop, worker, services).
+PURE = ("actors", "casualties", "dates", "decode", "documents", "evaluate", "events", "extract", "lexicon", "records",
+        "resources", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve", "geo/incident_place")  # fmt: skip
+EDGES = ("kafka", "httpx", "prometheus_client", "ingest.contract.broker", "processors.loop", "processors.worker",
+         "processors.metrics")  # fmt: skip
+
+
+def _closure(module: str) -> set[str]:
+    """Every module a processors/ingest module imports, transitively, within the repository (plus third parties)."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        base = REPO / Path(*name.split("."))
+        path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+        if name.split(".")[0] in {"processors", "ingest"} and path.exists():
+            todo.extend(imported_modules(path))
+    return seen
+
+
+def test_pure_modules_reach_no_broker_network_or_metrics() -> None:
+    offenders = {}
+    for name in PURE:
+        module = "processors." + name.replace("/", ".")
+        bad = sorted(m for m in _closure(module) if any(m == e or m.startswith(e + ".") for e in EDGES))
+        if bad:
+            offenders[module] = bad
+    assert offenders == {}
+
+
+def test_geo_imports_nothing_above_it() -> None:
+    files = sorted((REPO / "processors" / "geo").glob("*.py"))
+    assert len(files) >= 6
+    allowed = ("processors.geo", "processors.lexicon")
+    offenders = {
+        path.name: sorted(m for m in imported_modules(path)
+                          if m.startswith(("processors", "ingest")) and not m.startswith(allowed))
+        for path in files
+    }  # fmt: skip
+    assert {k: v for k, v in offenders.items() if v} == {}
+    # and the lexicon it leans on is data only: it may import geo.names, nothing else of ours
+    lexicon = imported_modules(REPO / "processors" / "lexicon.py")
+    assert {m for m in lexicon if m.startswith(("processors", "ingest"))} <= {"processors.geo.names"}
+
+
+def test_every_geo_module_states_its_role() -> None:
+    import ast as _ast
+
+    for path in (REPO / "processors" / "geo").glob("*.py"):
+        doc = _ast.get_docstring(_ast.parse(path.read_text(encoding="utf-8")))
+        assert doc and doc.strip(), path.name

@@ -7,15 +7,19 @@ from datetime import UTC, datetime
 import pytest
 
 from processors.extract import Document, Extractor
-from processors.gazetteer import IDLIB, Gazetteer, bearing_agreement, choose, distance_km, load_gazetteer
-from processors.names import has_article
+from processors.geo.gazetteer import Gazetteer, distance_km
+from processors.geo.names import has_article
+from processors.geo.resolve import MIN_SKELETON_SIMILARITY, bearing_agreement, choose, similarity
+from processors.resources import load_resources
+
+IDLIB = "Idlib"
 
 IDLIB_CITY = (35.9306, 36.6339)
 
 
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
-    return load_gazetteer()
+    return load_resources().gazetteer
 
 
 def _idlib_choice(gaz: Gazetteer, phrase: str, directions: set[str] | None = None) -> tuple[float, float]:
@@ -55,16 +59,20 @@ def test_no_article_prefers_the_namesake_without_one(gaz: Gazetteer) -> None:
 def test_bearing_agreement_prefers_the_village_along_the_stated_direction(gaz: Gazetteer) -> None:
     due_south = next(p for p, _ in gaz.lookup("Sarja") if p.admin1 == IDLIB and abs(p.lon - IDLIB_CITY[1]) < 0.05)
     south_east = next(p for p, _ in gaz.lookup("Sarja") if p.admin1 == IDLIB and p.lon > 36.85)
-    assert bearing_agreement(due_south, {"south"}) > 0.95
-    assert bearing_agreement(due_south, {"south"}) > bearing_agreement(south_east, {"south"})
-    assert bearing_agreement(south_east, {"south", "east"}) > bearing_agreement(due_south, {"south", "east"})
+    assert bearing_agreement(due_south, gaz.region_place, {"south"}) > 0.95
+    assert bearing_agreement(due_south, gaz.region_place, {"south"}) > bearing_agreement(
+        south_east, gaz.region_place, {"south"}
+    )
+    assert bearing_agreement(south_east, gaz.region_place, {"south", "east"}) > bearing_agreement(
+        due_south, gaz.region_place, {"south", "east"}
+    )
     chosen = _idlib_choice(gaz, "Sarja", {"south"})
     assert distance_km(*chosen, due_south.lat, due_south.lon) < 1
 
 
 def _first_location(extractor: Extractor, text: str) -> tuple[str, float, float, int]:
     doc = Document(id="t", text=text, published=datetime(2020, 3, 1, tzinfo=UTC))
-    incidents = extractor.extract(doc)
+    incidents = extractor.extract(doc).incidents
     assert incidents, text
     loc = incidents[0].location
     assert loc is not None
@@ -107,9 +115,6 @@ def test_a_list_of_villages_is_placed_at_its_medoid(extractor: Extractor) -> Non
 
 
 def test_arabic_only_names_need_the_h_their_letters_carry(gaz: Gazetteer) -> None:
-    from processors.gazetteer import similarity
-    from processors.places import MIN_SKELETON_SIMILARITY
-
     dahlam = next(p for p, _ in gaz.lookup("Delim") if p.name == "خربة دهلم")  # Khirbat Dahlam: same skeleton
     assert similarity(gaz, "Delim", dahlam) < similarity(gaz, "Dahlam", dahlam)
     assert similarity(gaz, "Delim", dahlam) < MIN_SKELETON_SIMILARITY  # a loose match this weak is dropped
