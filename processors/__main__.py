@@ -90,7 +90,7 @@ def _guess_id(line: str) -> object:
 
 def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     from processors.documents import parse_published
-    from processors.evaluate import format_report, score
+    from processors.evaluate import format_news_report, format_report, is_news, score, score_news
     from processors.extract import Document
 
     records = [json.loads(line) for line in Path(args.gold).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -98,15 +98,31 @@ def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
         Document(id=r["id"], text=r["text"], title=r.get("title") or "", published=parse_published(r.get("published")))
         for r in records
     ]
-    report = score(records, [o.incidents for o in _extractor(settings).extract_batch(docs)])
+    predictions = [o.incidents for o in _extractor(settings).extract_batch(docs)]
+    news = [i for i, r in enumerate(records) if is_news(r)]
+    notes = [i for i, r in enumerate(records) if not is_news(r)]
     print(f"gold: {args.gold} ({len(records)} documents)")
-    print(format_report(report))
+    errors: list[dict[str, object]] = []
+    summary: dict[str, object] = {}
+    if notes:
+        report = score([records[i] for i in notes], [predictions[i] for i in notes])
+        if news:
+            print(f"ACLED-style notes ({len(notes)}):")
+        print(format_report(report))
+        errors += report.errors
+        summary.update(report.summary())
+    if news:
+        news_report = score_news([records[i] for i in news], [predictions[i] for i in news])
+        print(f"news articles, UCDP gold ({len(news)}):")
+        print(format_news_report(news_report))
+        errors += news_report.errors
+        summary.update({("news_" + k if notes else k): v for k, v in news_report.summary().items()})
     if args.errors:
         Path(args.errors).write_text(
-            "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in report.errors) + "\n", encoding="utf-8"
+            "\n".join(json.dumps(e, ensure_ascii=False, default=str) for e in errors) + "\n", encoding="utf-8"
         )
     if args.json:
-        print(json.dumps(report.summary()))
+        print(json.dumps(summary))
     return 0
 
 

@@ -1,18 +1,23 @@
-"""Counts killed, injured and kidnapped people in incident text (pure). None: not said; 0: said none."""
+"""Counts killed, injured and kidnapped people in incident text (pure). None: not said; 0: said none.
+
+Number words are read by text2num (alpha2digit: "Twenty-three" -> 23, "a hundred and twelve" -> 112); only the
+words it leaves alone ("a", "one", "a couple", "a dozen") are read here. Vague quantities follow the ACLED codebook's
+fatality conventions (section "Reported fatalities": "dozens" is coded 12, "hundreds" 100, and an unstated plural
+such as "several" or "many" 10, the figure the dev notes show as "unknown number of fatalities coded to 10")."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "another": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
-    "a dozen": 12, "couple": 2, "a couple": 2, "pair": 2,
-}  # fmt: skip
+from text_to_num import alpha2digit
+
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "another": 1, "dozen": 12, "couple": 2, "pair": 2}
+VAGUE_QUANTITIES = {"dozens": 12, "hundreds": 100, "several": 10, "many": 10, "scores": 20}
+_HUNDRED_AND = re.compile(r"\b(hundred|thousand)\s+and\s+(?=[a-z])", re.I)
+_A_HUNDRED = re.compile(r"\ba\s+(hundred|thousand)\b", re.I)
 _ARTICLE_NUMBERS = frozenset({"a", "an", "another"})
 KILLED = "killed"
 INJURED = "injured"
@@ -51,6 +56,7 @@ _TOTAL = re.compile(
     re.I | re.M,
 )
 _WINDOW = 12
+_ASIDE = frozenset({"including", "among", "most", "mostly", "all"})
 _SPLIT_EACH = re.compile(r"\bsplit,?\s*(\d+)\s+(?:coded\s+to\s+)?each\b|\bwith\s+(\d+)\s+coded\s+to\s+each\b", re.I)
 _SPLIT_LIST = re.compile(r"\bsplit\b[^.:;]*[:;](?P<list>[^.]*)", re.I)
 
@@ -60,6 +66,21 @@ class Casualties:
     killed: int | None = None
     injured: int | None = None
     kidnapped: int | None = None
+
+
+_CLAUSE = re.compile(r"[,;.:]|\b(?=(?:what|which|bringing|raising|taking|while|whereas)\b)", re.I)
+
+
+def without_tallies(sentence: str, tally: re.Pattern[str]) -> str:
+    """A sentence cut before the clause that states a cumulative toll ("Five were killed, raising the death toll to
+    12" -> "Five were killed,"): a running total, and the breakdown that follows it, is never one incident's count."""
+    found = tally.search(sentence)
+    if found is None:
+        return sentence
+    start = 0
+    for boundary in _CLAUSE.finditer(sentence, 0, found.start()):
+        start = boundary.end()
+    return sentence[:start]
 
 
 def split_share(text: str, place_names: list[str], same_place: Callable[[str, str], bool]) -> int | None:
@@ -89,7 +110,14 @@ def parse_number(word: str) -> int | None:
     if lowered.isdigit():
         value = int(lowered)
         return None if 1900 <= value <= 2100 else value
-    return NUMBER_WORDS.get(lowered)
+    return NUMBER_WORDS.get(lowered, VAGUE_QUANTITIES.get(lowered))
+
+
+@lru_cache(maxsize=4096)
+def numbers_as_digits(text: str) -> str:
+    """Number words as digits ("Twenty-three" -> "23", "a hundred and twelve" -> "112"); ordinals stay words."""
+    text = _A_HUNDRED.sub(r"one \1", _HUNDRED_AND.sub(r"\1 ", text))
+    return alpha2digit(text, "en", ordinal_threshold=10**9)
 
 
 def _strip_parentheses(text: str) -> str:
@@ -113,8 +141,18 @@ def _count_forward(
 ) -> tuple[str, int] | None:
     """NUM [person words] [were|was ...] VERB: "two Russian soldiers were wounded"."""
     saw_person = person_implied or (not is_article and tokens[i].isdigit())
-    for j in range(i + 1, min(len(tokens), i + 1 + _WINDOW)):
+    j = i
+    limit = min(len(tokens), i + 1 + _WINDOW)
+    while j + 1 < limit:
+        j += 1
         tok = tokens[j]
+        if tok == "," and j + 1 < len(tokens) and tokens[j + 1].lower() in _ASIDE:
+            # "five people, including two children, were killed": the aside is part of the five
+            closing = next((k for k in range(j + 1, min(len(tokens), j + _WINDOW)) if tokens[k] == ","), None)
+            if closing is None:
+                return None
+            j, limit = closing, min(len(tokens), closing + _WINDOW)
+            continue
         if tok in {".", ";", ":", "!", "?", ","} or (parse_number(tok) is not None and tok.lower() not in {"a", "an"}):
             return None
         if _PERSON.match(" ".join(tokens[j : j + 2])):
@@ -143,7 +181,7 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
 
 def count(text: str) -> Casualties:
     """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
-    clean = _strip_parentheses(text)
+    clean = numbers_as_digits(_strip_parentheses(text))
     totals: dict[str, int | None] = {KILLED: None, INJURED: None, KIDNAPPED: None}
 
     def add(kind: str, value: int) -> None:

@@ -1,7 +1,11 @@
-"""Scores extracted incidents against a labelled gold file in the format of the shared dev set (pure)."""
+"""Scores extracted incidents against a labelled gold file (pure): ACLED-style notes (dev.jsonl: the first incident
+against the gold event) and news articles with UCDP gold (news_dev.jsonl: the incident that best matches the gold,
+plus how many incidents an article gives, same-event duplicates and cumulative tallies)."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +19,21 @@ TARGETS = {
     "sub_event_type": (">=", 0.90), "date": (">=", 0.95), "geo_10km": (">=", 0.90), "killed": (">=", 0.90),
     "injured": (">=", 0.90),
 }  # fmt: skip
+NEWS_TARGETS = {
+    "recall": (">=", 0.95), "false_alarm_rate": ("<=", 0.05), "date": (">=", 0.95), "geo": (">=", 0.90),
+    "killed": (">=", 0.80), "duplicate_pairs_per_50": ("<=", 3.0), "tally_incidents": ("<=", 0.0),
+    "incidents_per_positive": ("<=", 99.0),
+}  # fmt: skip
+GEO_KM, GEO_ADMIN_KM = 10.0, 25.0  # a gold admin unit (no place name, or precision 3) is a centroid: 25 km
+SAME_PLACE_KM = 2.0
+# Cumulative tolls, written independently of the extractor's own rules so that the score does not grade itself.
+TALLY = re.compile(
+    r"\b(?:death )?toll\b|\bin total\b|\btotal (?:number|of)\b|\bso far\b|\bsince the (?:start|beginning)\b|"
+    r"\b(?:rose|risen|rises|rising|climbed|increased) to\b|\bsince (?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|\d{4})\b|\bduring the (?:past|last) (?:month|year|week)s?\b|"
+    r"\bthis (?:month|year)\b|\bmonthly\b|\bcumulative\b",
+    re.I,
+)
 
 
 @dataclass
@@ -99,6 +118,128 @@ def score(records: Sequence[dict[str, Any]], predictions: Sequence[Sequence[Inci
             report.errors.append({"id": record["id"], "wrong": wrong, "got": found.model_dump(mode="json"),
                                   "gold": gold})  # fmt: skip
     return report
+
+
+def is_news(record: dict[str, Any]) -> bool:
+    """UCDP-style gold: a date window and no ACLED type (NEWS_README.md); ACLED-style gold keeps its own report."""
+    gold = record["gold"]
+    return record.get("dataset") == "ucdp-aec" or ("date_end" in gold and "event_type" not in gold)
+
+
+@dataclass
+class NewsReport:
+    recall: Tally = field(default_factory=Tally)
+    false_alarm_rate: Tally = field(default_factory=Tally)
+    date: Tally = field(default_factory=Tally)
+    geo: Tally = field(default_factory=Tally)
+    killed: Tally = field(default_factory=Tally)
+    positives: int = 0
+    positive_incidents: int = 0
+    duplicate_pairs: int = 0
+    tally_incidents: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | None]:
+        per = self.positives or 1
+        return {"recall": self.recall.rate, "false_alarm_rate": self.false_alarm_rate.rate, "date": self.date.rate,
+                "geo": self.geo.rate, "killed": self.killed.rate,
+                "incidents_per_positive": round(self.positive_incidents / per, 3),
+                "duplicate_pairs_per_50": round(self.duplicate_pairs * 50 / per, 3),
+                "tally_incidents": float(self.tally_incidents)}  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        return {"recall": self.recall.total, "false_alarm_rate": self.false_alarm_rate.total, "date": self.date.total,
+                "geo": self.geo.total, "killed": self.killed.total, "incidents_per_positive": self.positives,
+                "duplicate_pairs_per_50": self.duplicate_pairs, "tally_incidents": self.tally_incidents}  # fmt: skip
+
+
+def _in_window(found: Incident, start: date, end: date) -> bool:
+    return start <= found.date <= end
+
+
+def _gold_km(found: Incident, gold: dict[str, Any]) -> float:
+    if found.location is None or gold.get("lat") is None:
+        return float("inf")
+    return distance_km(found.location.lat, found.location.lon, float(gold["lat"]), float(gold["lon"]))
+
+
+def best_match(incidents: Sequence[Incident], gold: dict[str, Any]) -> Incident | None:
+    """The incident that best matches a UCDP event: in its date window first, then nearest its place, then the
+    closest date."""
+    if not incidents:
+        return None
+    start = date.fromisoformat(gold["date"])
+    end = date.fromisoformat(gold.get("date_end") or gold["date"])
+
+    def rank(found: Incident) -> tuple[bool, float, int]:
+        days = 0 if _in_window(found, start, end) else min(abs((found.date - start).days), abs((found.date - end).days))
+        return (not _in_window(found, start, end), _gold_km(found, gold), days)
+
+    return min(incidents, key=rank)
+
+
+def same_event_pairs(incidents: Sequence[Incident]) -> list[tuple[Incident, Incident]]:
+    """Pairs of one article's incidents that look like one event written twice: same date and type, and places
+    within 2 km or one of them only the governorate."""
+    pairs = []
+    for a, b in itertools.combinations(incidents, 2):
+        if a.date != b.date or a.event_type != b.event_type or a.location is None or b.location is None:
+            continue
+        coarse = a.location.geo_precision == 3 or b.location.geo_precision == 3
+        near = distance_km(a.location.lat, a.location.lon, b.location.lat, b.location.lon) <= SAME_PLACE_KM
+        if coarse or near:
+            pairs.append((a, b))
+    return pairs
+
+
+def is_tally(found: Incident) -> bool:
+    return bool(found.killed) and TALLY.search(found.evidence.sentence) is not None
+
+
+def score_news(records: Sequence[dict[str, Any]], predictions: Sequence[Sequence[Incident]]) -> NewsReport:
+    report = NewsReport()
+    for record, incidents in zip(records, predictions, strict=True):
+        gold = record["gold"]
+        report.duplicate_pairs += len(same_event_pairs(incidents))
+        report.tally_incidents += sum(1 for i in incidents if is_tally(i))
+        if gold.get("idlib") is False:
+            report.false_alarm_rate.add(bool(incidents))
+            if incidents:
+                report.errors.append({"id": record["id"], "error": "false_alarm", "got": incidents[0].location})
+            continue
+        report.positives += 1
+        report.positive_incidents += len(incidents)
+        report.recall.add(bool(incidents))
+        found = best_match(incidents, gold)
+        if found is None:
+            report.errors.append({"id": record["id"], "error": "missed"})
+            continue
+        checks = {"date": _in_window(found, date.fromisoformat(gold["date"]),
+                                     date.fromisoformat(gold.get("date_end") or gold["date"]))}  # fmt: skip
+        if gold.get("lat") is not None:
+            admin = not gold.get("location") or gold.get("geo_precision") == 3
+            checks["geo"] = _gold_km(found, gold) <= (GEO_ADMIN_KM if admin else GEO_KM)
+        if gold.get("killed") is not None:
+            checks["killed"] = (found.killed or 0) == int(gold["killed"])
+        for name, ok in checks.items():
+            getattr(report, name).add(ok)
+        wrong = [name for name, ok in checks.items() if not ok]
+        if wrong:
+            report.errors.append({"id": record["id"], "wrong": wrong, "got": found.model_dump(mode="json"),
+                                  "gold": gold, "incidents": len(incidents)})  # fmt: skip
+    return report
+
+
+def format_news_report(report: NewsReport) -> str:
+    lines = [f"{'metric':<24}{'score':>8}{'n':>8}  target"]
+    counts = report.counts()
+    for name, value in report.summary().items():
+        op, target = NEWS_TARGETS[name]
+        ok = value is not None and (value >= target if op == ">=" else value <= target)
+        shown = f"{value:.3f}" if value is not None else "n/a"
+        goal = "" if name == "incidents_per_positive" else f"{op} {target:.2f} {'ok' if ok else 'MISS'}"
+        lines.append(f"{name:<24}{shown:>8}{counts[name]:>8}  {goal}")
+    return "\n".join(lines)
 
 
 def format_report(report: Report) -> str:

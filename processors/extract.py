@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Span
 
 from ingest.contract import Actor, Evidence, Incident, Location, Source, stable_id
 from processors.actors import ActorMention, assign_roles
-from processors.casualties import Casualties, count, split_share
+from processors.casualties import Casualties, count, split_share, without_tallies
 from processors.dates import DateMention, find_dates
 from processors.events import Clause, EventClass, Territory
 from processors.geo.gazetteer import Gazetteer
@@ -193,7 +193,7 @@ class Extractor:
                     open_group.sentences.append(sent)
                 continue
             places = places_in(sent)
-            casualties = count(text)
+            casualties = count(without_tallies(text, res.lexicon.tally))
             has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
             hypothetical = res.lexicon.hypothetical.search(text) and not has_count
             if not dates and (_is_claim_or_opinion(sent, res) or hypothetical):
@@ -239,7 +239,7 @@ class Extractor:
         if place.admin1 != gaz.region:
             return "outside_region"
         text = " ".join(s.text for s in group.sentences)
-        casualties = count(text)
+        casualties = count(" ".join(without_tallies(s.text, res.lexicon.tally) for s in group.sentences))
         names = [s.text for s in doc.spans.get("places", []) if s.label_ == place.place_id] + [place.name]
         share = split_share(doc.text, names, lambda a, b: loose_key(a) == loose_key(b))
         if share is not None:

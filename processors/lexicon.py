@@ -40,6 +40,7 @@ class LexiconFile(BaseModel):
     opinion_verbs: list[str]
     speech_verbs: list[str]
     hypothetical: list[str]
+    tally: list[str]
     caption_credits: list[str]
 
     @model_validator(mode="after")
@@ -75,6 +76,7 @@ class Lexicon:
     opinion_verbs: frozenset[str]
     speech_verbs: frozenset[str]
     hypothetical: re.Pattern[str]
+    tally: re.Pattern[str]
     caption: re.Pattern[str]
 
     @classmethod
@@ -107,5 +109,6 @@ class Lexicon:
             opinion_verbs=frozenset(data.opinion_verbs),
             speech_verbs=frozenset(data.speech_verbs),
             hypothetical=re.compile(rf"\b(?:{_alternatives(data.hypothetical)})\b", re.I),
+            tally=re.compile(rf"\b(?:{_alternatives(data.tally)})\b", re.I),
             caption=re.compile(rf"\((?:{_alternatives(data.caption_credits)})\)\s*$", re.I),
         )
