@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from text_to_num import alpha2digit
+from text_to_num.transforms import alpha2digit
 
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "another": 1, "dozen": 12, "couple": 2, "pair": 2}
 VAGUE_QUANTITIES = {"dozens": 12, "hundreds": 100, "several": 10, "many": 10, "scores": 20}
