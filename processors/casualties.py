@@ -35,7 +35,9 @@ _PERSON = re.compile(
     r"officers?|commanders?|nurses?|doctors?|employees?|boys?|girls?|others?|residents?|farmers?|shepherds?|"
     r"individuals?|recruits?|policem[ae]n|guards?|journalists?|activists?|paramedics?|rescuers?|teenagers?|"
     r"infants?|brothers?|sons?|daughters?|relatives?|leaders?|jihadists?|of them|more|mercenar(?:y|ies)|"
-    r"detainees?|prisoners?|operatives?|conscripts?|defectors?|youths?|students?|patients?)\b",
+    r"detainees?|prisoners?|operatives?|conscripts?|defectors?|youths?|students?|patients?|judges?|lawyers?|"
+    r"sheikhs?|imams?|mukhtars?|teachers?|babies|baby|toddlers?|non-combatants?|victims?|mothers?|fathers?|"
+    r"husbands?|wives|wife|sisters?|grandchild(?:ren)?|emirs?|guerrillas?|jihadis)\b",
     re.I,
 )
 _TOKEN = re.compile(r"\d+(?:,\d{3})*|[A-Za-z][A-Za-z'-]*|[.;:!?,()]")
@@ -56,6 +58,10 @@ _TOTAL = re.compile(
     re.I | re.M,
 )
 _WINDOW = 12
+# "between one and three were killed": the conservative end (ACLED codes the lowest figure of a range)
+_BETWEEN = re.compile(r"\bbetween (\d+|one) (?:and|to) \d+\b", re.I)
+# "20 were killed and injured": the split is not said, so neither figure is
+_KILLED_AND_INJURED = re.compile(r"\s(?:killed|dead) (?:and|or) (?:injured|wounded)\b", re.I)
 _ASIDE = frozenset({"including", "among", "most", "mostly", "all"})
 _SPLIT_EACH = re.compile(r"\bsplit,?\s*(\d+)\s+(?:coded\s+to\s+)?each\b|\bwith\s+(\d+)\s+coded\s+to\s+each\b", re.I)
 _SPLIT_LIST = re.compile(r"\bsplit\b[^.:;]*[:;](?P<list>[^.]*)", re.I)
@@ -181,7 +187,8 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
 
 def count(text: str) -> Casualties:
     """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
-    clean = numbers_as_digits(_strip_parentheses(text))
+    clean = _BETWEEN.sub(r"\1", numbers_as_digits(_strip_parentheses(text)))
+    clean = _KILLED_AND_INJURED.sub(" casualties", clean)
     totals: dict[str, int | None] = {KILLED: None, INJURED: None, KIDNAPPED: None}
 
     def add(kind: str, value: int) -> None:
@@ -207,16 +214,17 @@ def count(text: str) -> Casualties:
         if i > 0 and tokens[i - 1].lower() == "the" and lowered == "one":
             continue
         is_article = lowered in _ARTICLE_NUMBERS and lowered != "another"
-        if is_article:
-            backward = _count_backward(tokens, i, value, max_back=1) if _person_follows(tokens, i) else None
+        if is_article:  # "the death of a civilian"; "killed a judge"
+            backward = _count_backward(tokens, i, value, max_back=2) if _person_follows(tokens, i) else None
         else:
             backward = _count_backward(tokens, i, value)
-        if backward:
+        vague = lowered in VAGUE_QUANTITIES  # the codebook's convention is for fatalities only
+        if backward and not (vague and backward != KILLED):
             add(backward, value)
             used.add(i)
             continue
         forward = _count_forward(tokens, i, value, is_article, person_implied=after_other)
-        if forward:
+        if forward and not (vague and forward[0] != KILLED):
             add(*forward)
             used.add(i)
     for match in _TOTAL.finditer(clean):

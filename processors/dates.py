@@ -24,9 +24,10 @@ DATE_RE = re.compile(
     | (?P<dm>{_DAY}\s+(?:of\s+)?{_MONTH}(?![\s,]*{_YEAR}))
     | (?P<md>{_MONTH}\s+{_DAY}(?![\d,]*\s*{_YEAR})(?!\s*(?:km|kilomet|people|civilians|fighters|soldiers)))
     | (?P<my>{_MONTH},?\s+{_YEAR})
-    | (?P<rel>yesterday|the\s+day\s+before\s+yesterday|today|last\s+night|this\s+morning|tonight|earlier\s+today)
+    | (?P<rel>yesterday|the\s+day\s+before\s+yesterday|today|last\s+night|this\s+morning|tonight|earlier\s+today|
+             (?:at\s+)?dawn\s+today|this\s+(?:evening|afternoon))
     | (?P<wd>(?:last\s+)?{_WEEKDAY}(?:\s+(?:morning|evening|night|afternoon))?)
-    | (?P<week>last\s+week|this\s+week|past\s+week)
+    | (?P<week>(?:earlier\s+)?this\s+week|last\s+week|past\s+week)
     | (?P<month>last\s+month|this\s+month|(?<=in\s)(?:early|mid|late)?-?\s*{_MONTH}(?!\s+{_DAY}))
     )\b""",
     re.IGNORECASE | re.VERBOSE,
@@ -35,6 +36,7 @@ _PRECISION: dict[str, Precision] = {
     "dmy": "day", "mdy": "day", "iso": "day", "dm": "day", "md": "day", "rel": "day", "wd": "day",
     "week": "week", "month": "month", "my": "month",
 }  # fmt: skip
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_AGE_DAYS = 400  # an incident report older than this relative to its article is background, not news
 
 
@@ -65,6 +67,10 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
         return first.replace(day=1).date()
     if kind == "month" and text.lower().startswith("this month"):
         return base.replace(day=1).date()
+    if kind == "wd":  # "on Tuesday": the latest Tuesday, today when the article is from a Tuesday
+        target = _WEEKDAYS.index(re.search(_WEEKDAY, text, re.I).group(0)[:3].lower())  # type: ignore[union-attr]
+        back = (base.weekday() - target) % 7
+        return (base - timedelta(days=back or (7 if text.lower().startswith("last") else 0))).date()
     settings = {
         "RELATIVE_BASE": base,
         "PREFER_DATES_FROM": "past",
@@ -75,8 +81,6 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
     parsed = dateparser.parse(cleaned, languages=["en"], settings=settings)
     if parsed is None:
         return None
-    if kind == "wd" and parsed.date() >= base.date():  # "on Tuesday" in a report means the last Tuesday
-        parsed -= timedelta(days=7)
     return parsed.date()
 
 
@@ -94,4 +98,17 @@ def find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMent
         if value > pub + timedelta(days=1) or (pub - value).days > MAX_AGE_DAYS:
             continue
         found.append(DateMention(offset + match.start(), offset + match.end(), match.group(0), value, _PRECISION[kind]))
-    return found
+    return _explicit_over_weekday(found, text, offset)
+
+
+def _explicit_over_weekday(found: list[DateMention], text: str, offset: int) -> list[DateMention]:
+    """ "on Tuesday, February 11": the explicit date right after a weekday is the date; the weekday is dropped."""
+    out = []
+    for k, mention in enumerate(found):
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        gap = text[mention.end - offset : nxt.start - offset] if nxt else ""
+        is_weekday = re.fullmatch(rf"(?:last\s+)?{_WEEKDAY}.*", mention.text, re.I) is not None
+        if is_weekday and nxt is not None and nxt.precision == "day" and re.fullmatch(r"[\s,(]*(?:the\s+)?", gap):
+            continue
+        out.append(mention)
+    return out

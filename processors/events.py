@@ -32,6 +32,7 @@ class RuleSpec(BaseModel):
     forbidden: list[str] = Field(default_factory=list)
     main_clause: bool | None = None
     taker: Literal["government", "other"] | None = None
+    generic: bool = False  # a fallback verb ("attacked", "bombed"): its type yields to a specific one of the same event
 
     @model_validator(mode="after")
     def _in_taxonomy(self) -> RuleSpec:
@@ -117,6 +118,10 @@ class EventRules:
             rules=tuple(sorted(data.rules, key=lambda r: r.priority)),
             weapons=tuple((w, _re(w.phrases)) for w in data.weapons),
         )
+
+    @property
+    def generic_ids(self) -> frozenset[str]:
+        return frozenset(r.id for r in self.rules if r.generic)
 
     def matches(self, rule: RuleSpec, clause: Clause, hits: dict[str, bool]) -> bool:
         def hit(name: str) -> bool:

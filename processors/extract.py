@@ -20,6 +20,7 @@ from processors.geo.gazetteer import Gazetteer
 from processors.geo.incident_place import pick_place, places_in, specific
 from processors.geo.mentions import names_region
 from processors.geo.names import fold, loose_key
+from processors.merge import Found, merge_same_events
 from processors.nlp import pipeline_resources
 from processors.resources import Resources
 
@@ -207,15 +208,16 @@ class Extractor:
             groups.append(open_group)
         if not groups:
             return Outcome([], True, ("no_event",))
-        unique: dict[str, Incident] = {}
+        unique: dict[str, Found] = {}
         reasons: set[str] = set()
         for group in groups:
             incident = self._incident(document, doc, group, published)
             if isinstance(incident, str):
                 reasons.add(incident)
             else:
-                unique.setdefault(incident.incident_id, incident)
-        return Outcome(list(unique.values()), True, () if unique else tuple(sorted(reasons)))
+                unique.setdefault(incident.incident_id, Found(incident, group.date is not None))
+        incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
+        return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
 
     def _continues(self, group: _Group, dates: list[DateMention], places: list[Span]) -> bool:
         if dates and (group.date is None or dates[0].value != group.date.value):

@@ -172,6 +172,9 @@ class Incident(_Message):
     kidnapped: int | None = Field(default=None, ge=0)
     weapons: list[str] = Field(default_factory=list)
     evidence: Evidence
+    more_evidence: list[Evidence] = Field(
+        default_factory=list, description="Other sentences of the article that report the same event (headline, lede)."
+    )
     confidence: float = Field(ge=0, le=1)
     source: Source
     schema_version: Literal[1] = SCHEMA_VERSION
