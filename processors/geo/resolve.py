@@ -158,7 +158,7 @@ def choose(
             # unless a place elsewhere is spelled much more like the name and none of the text's places is near
         if place.source == "curated":
             value += 1.5
-        elif place.source == "geonames":
+        elif place.source.startswith("geonames"):
             value += 0.5
         if place.feature in {"PPLA", "PPLA2", "PPLA3", "PPLC"}:
             value += 0.5
