@@ -111,8 +111,10 @@ def ocha_rows(path: Path, places: list[dict[str, str]]) -> tuple[list[dict[str, 
             lat, lon = float(row["lat"]), float(row["lon"])
             names = list(dict.fromkeys(n.strip() for n in [row["name_en"], *row["alt_names"].split("|")] if n.strip()))
             cell = (int(lat * 50), int(lon * 50))
-            near = [p for dy in (-1, 0, 1) for dx in (-1, 0, 1) for p in grid.get((admin1, cell[0] + dy, cell[1] + dx), [])]
-            scored = [(max(fuzz.ratio(_fold(n), _fold(o)) for n in names for o in p["latin_names"].split("|") + [p["name"]]),
+            near = [
+                p for dy in (-1, 0, 1) for dx in (-1, 0, 1) for p in grid.get((admin1, cell[0] + dy, cell[1] + dx), [])
+            ]
+            scored = [(max(fuzz.ratio(_fold(n), _fold(o)) for n in names for o in [*p["latin_names"].split("|"), p["name"]]),
                        _km(lat, lon, float(p["lat"]), float(p["lon"])), p) for p in near]  # fmt: skip
             same = [s for s in scored if s[1] <= SAME_COMMUNITY_KM and s[0] >= SAME_NAME]
             if same:

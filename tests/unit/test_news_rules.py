@@ -1,0 +1,147 @@
+"""Rules for full news articles, on sentences written for these tests: number words, vague quantities and
+cumulative tolls; the dates news writes; monitors' formulas; one incident per real event within an article; and the
+news scoring of `eval`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from ingest.contract import Evidence, Incident, Location, Source
+from processors.casualties import Casualties, count, without_tallies
+from processors.dates import find_dates
+from processors.evaluate import best_match, same_event_pairs, score_news
+from processors.extract import Document, Extractor
+from processors.merge import Found, merge_same_events
+from processors.resources import load_resources
+
+TUESDAY = datetime(2020, 2, 11, 9, 0, tzinfo=UTC)
+TALLY = load_resources().lexicon.tally
+GENERIC = load_resources().rules.generic_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Twenty-three civilians were killed in the strike.", Casualties(23)),
+        ("A hundred and twelve people died in the offensive.", Casualties(112)),
+        ("Forty-seven fighters were killed and sixty-one wounded.", Casualties(47, 61)),
+        ("Dozens of people were killed.", Casualties(12)),  # ACLED: "dozens" is 12
+        ("Hundreds of soldiers died.", Casualties(100)),  # ACLED: "hundreds" is 100
+        ("Several civilians were killed and several injured.", Casualties(10)),  # vague injuries are not coded
+        ("Between one and three civilians were killed.", Casualties(1)),  # the conservative end of a range
+        ("About 20 fighters were killed and injured in the ambush.", Casualties()),  # the split is not said
+        ("Six people, including two children, were killed.", Casualties(6)),
+        ("A judge was killed by an explosive device.", Casualties(1)),
+        ("The Observatory documented the death of a civilian.", Casualties(1)),
+    ],
+)
+def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
+    assert count(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Four people were killed in Binnish, raising the death toll to 19.", Casualties(4)),
+        ("A woman was killed in the bombing what raised the number of the dead to 6.", Casualties(1)),
+        ("The death toll of the offensive has risen to 340 civilians.", Casualties()),
+        ("Since the start of the truce the Observatory documented the death of 2,154 people.", Casualties()),
+        ("So far this year 873 people were killed in the province.", Casualties()),
+        ("A total of 2 fighters were killed in the clashes.", Casualties(2)),  # the event's own total
+    ],
+)
+def test_a_cumulative_toll_is_never_an_incidents_count(text: str, expected: Casualties) -> None:
+    assert count(without_tallies(text, TALLY)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "precision"),
+    [
+        ("Regime forces shelled the town on Tuesday.", date(2020, 2, 11), "day"),  # published on a Tuesday
+        ("On Monday night warplanes struck.", date(2020, 2, 10), "day"),
+        ("last Tuesday a drone struck", date(2020, 2, 4), "day"),
+        ("On Sunday, February 2, clashes erupted.", date(2020, 2, 2), "day"),  # the explicit date wins
+        ("at dawn today warplanes struck", date(2020, 2, 11), "day"),
+        ("Last night a drone hit a car.", date(2020, 2, 10), "day"),
+        ("Earlier this week two were killed.", date(2020, 2, 11), "week"),
+    ],
+)
+def test_dates_the_way_news_writes_them(text: str, expected: date, precision: str) -> None:
+    assert [(d.value, d.precision) for d in find_dates(text, TUESDAY)] == [(expected, precision)]
+
+
+def test_monitor_formulas_are_events(extractor: Extractor) -> None:
+    texts = [
+        "The Syrian Observatory documented the death of two civilians in Maarat al-Numan on Monday.",
+        "SOHR activists monitored the killing of a young man by unknown gunmen in Sarmada yesterday.",
+        "A child was killed by regime shelling on Kafranbel on Monday.",
+    ]
+    for text in texts:
+        (incident,) = extractor.extract(Document(id="m", text=text, published=TUESDAY)).incidents
+        assert incident.date == date(2020, 2, 10) and incident.killed in (1, 2), text
+
+
+def _incident(n: int, place: tuple[str, float, float, int], when: date = date(2020, 2, 10), killed: int | None = None,
+              event: tuple[str, str, str] = ("Explosions/Remote violence", "Air/drone strike", "air-strike"),
+              admin2: str = "Ariha") -> Incident:  # fmt: skip
+    name, lat, lon, precision = place
+    return Incident(
+        incident_id=f"i{n}", article_id="a", event_type=event[0], sub_event_type=event[1], rule_id=event[2],
+        date=when, date_precision="day", killed=killed, confidence=0.8,
+        location=Location(name=name, lat=lat, lon=lon, admin1="Idlib", admin2=admin2, admin3=None,
+                          geo_precision=precision),  # type: ignore[arg-type]
+        evidence=Evidence(sentence=f"sentence {n}", start=n * 100, end=n * 100 + 10), source=Source(),
+    )  # fmt: skip
+
+
+IDLIB = ("Idlib", 35.93, 36.63, 3)
+ARIHA = ("Ariha", 35.81, 36.61, 1)
+NEAR_ARIHA = ("Ariha", 35.81, 36.61, 2)
+BINNISH = ("Binnish", 35.96, 36.71, 1)
+
+
+def test_headline_lede_and_body_of_one_event_become_one_incident() -> None:
+    found = [Found(_incident(0, IDLIB, killed=3), False), Found(_incident(1, NEAR_ARIHA, killed=3), True),
+             Found(_incident(2, ARIHA, killed=2), True)]  # fmt: skip
+    (merged,) = merge_same_events(found, GENERIC)
+    assert merged.location is not None and (merged.location.name, merged.location.geo_precision) == ("Ariha", 1)
+    assert merged.killed == 3  # the figure two sentences give
+    assert [e.start for e in [merged.evidence, *merged.more_evidence]] == [200, 0, 100]
+
+
+def test_two_villages_or_two_dates_stay_apart() -> None:
+    villages = [Found(_incident(0, ARIHA), True), Found(_incident(1, BINNISH), True)]
+    assert len(merge_same_events(villages, GENERIC)) == 2
+    days = [Found(_incident(0, ARIHA), True), Found(_incident(1, ARIHA, when=date(2020, 2, 9)), True)]
+    assert len(merge_same_events(days, GENERIC)) == 2
+    # a governorate-level headline joins the first village, and never glues two villages together
+    round_up = [Found(_incident(0, IDLIB), False), *villages]
+    assert sorted(i.location.name for i in merge_same_events(round_up, GENERIC) if i.location) == ["Ariha", "Binnish"]
+
+
+def test_a_generic_verb_yields_to_the_specific_type_and_figures_are_conservative() -> None:
+    generic = ("Battles", "Armed clash", "attack")
+    found = [Found(_incident(0, ARIHA, killed=4, event=generic), True), Found(_incident(1, ARIHA, killed=2), True)]
+    (merged,) = merge_same_events(found, GENERIC)
+    assert (merged.sub_event_type, merged.rule_id, merged.killed) == ("Air/drone strike", "air-strike", 2)
+    other = ("Battles", "Armed clash", "clash")
+    distinct = [Found(_incident(0, ARIHA, event=other), True), Found(_incident(1, ARIHA), True)]
+    assert len(merge_same_events(distinct, GENERIC)) == 2
+
+
+def test_news_scoring_picks_the_best_matching_incident_and_counts_duplicates() -> None:
+    gold = {"date": "2020-02-10", "date_end": "2020-02-10", "location": "Binnish", "lat": 35.96, "lon": 36.71,
+            "geo_precision": 1, "killed": 2}  # fmt: skip
+    incidents = [_incident(0, ARIHA, when=date(2020, 2, 9), killed=5), _incident(1, BINNISH, killed=2),
+                 _incident(2, IDLIB, killed=2)]  # fmt: skip
+    assert best_match(incidents, gold) is incidents[1]
+    assert len(same_event_pairs(incidents)) == 1  # Binnish and the governorate-level one, same day and type
+    records = [{"id": "p", "dataset": "ucdp-aec", "gold": gold}, {"id": "n", "dataset": "ucdp-aec",
+               "gold": {"idlib": False}}]  # fmt: skip
+    report = score_news(records, [incidents, []])
+    summary = report.summary()
+    assert (summary["recall"], summary["false_alarm_rate"], summary["date"], summary["geo"], summary["killed"]) == (
+        1.0, 0.0, 1.0, 1.0, 1.0)  # fmt: skip
+    assert summary["incidents_per_positive"] == 3 and summary["duplicate_pairs_per_50"] == 50
