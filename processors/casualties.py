@@ -57,6 +57,13 @@ _TOTAL = re.compile(
     r"(?:^|[.;]\s+)(\d+) fatalit(?:y|ies)(?: (?:were |was )?(?:reported|recorded))?\s*[.;]?\s*$",
     re.I | re.M,
 )
+# "the death toll of the strike rose to 5", "raising the number of the dead to 4": one event's updated total
+_TOLL_UPDATE = re.compile(
+    r"\b(?:death toll|toll|number of (?:the )?(?:dead|deaths|killed|fatalities|casualties|people killed))\b[^.;]{0,60}?"
+    r"\b(?:rose|risen|rises|climbed|increased|reached|raised|raising|raises|bringing|brought)?\s*to\s+(?:at least\s+)?"
+    r"(\d+)(?!\s*(?:injured|wounded))",
+    re.I,
+)
 _WINDOW = 12
 # "between one and three were killed": the conservative end (ACLED codes the lowest figure of a range)
 _BETWEEN = re.compile(r"\bbetween (\d+|one) (?:and|to) \d+\b", re.I)
@@ -229,4 +236,6 @@ def count(text: str) -> Casualties:
             used.add(i)
     for match in _TOTAL.finditer(clean):
         totals[KILLED] = int(match.group(1) or match.group(2))
+    for match in _TOLL_UPDATE.finditer(clean):
+        totals[KILLED] = max(totals[KILLED] or 0, int(match.group(1)))
     return Casualties(totals[KILLED], totals[INJURED], totals[KIDNAPPED])

@@ -36,6 +36,10 @@ _PRECISION: dict[str, Precision] = {
     "dmy": "day", "mdy": "day", "iso": "day", "dm": "day", "md": "day", "rel": "day", "wd": "day",
     "week": "week", "month": "month", "my": "month",
 }  # fmt: skip
+_REPORTED_ON = re.compile(
+    r"\b(?:published|reported|said|announced|stated|posted|issued|released|wrote|tweeted)\s+(?:on\s+|in\s+)?(?:the\s+)?$",
+    re.I,
+)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_AGE_DAYS = 400  # an incident report older than this relative to its article is background, not news
 
@@ -89,6 +93,8 @@ def find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMent
     found: list[DateMention] = []
     for match in DATE_RE.finditer(text):
         kind = match.lastgroup or ""
+        if _REPORTED_ON.search(text, max(0, match.start() - 40), match.start()):
+            continue  # "the Observatory published on the 22nd of September that ...": when it was told, not done
         value = _resolve(match.group(0), kind, published)
         if value is None:
             continue

@@ -187,7 +187,10 @@ class Extractor:
                 open_group = None
             roles = assign_roles(_actor_mentions(sent, res))
             actor1_government = bool(roles) and roles[0][0] in res.government_camp
-            event = res.rules.classify(Clause(text, actor1_government, _territory(sent, res)))
+            # a running toll is background: the sentence's event must be told outside its toll clause
+            event = res.rules.classify(
+                Clause(without_tallies(text, res.lexicon.tally), actor1_government, _territory(sent, res))
+            )
             dates = find_dates(sent.text, published, offset=sent.start_char)
             if event is None:
                 if open_group:
@@ -215,7 +218,7 @@ class Extractor:
             if isinstance(incident, str):
                 reasons.add(incident)
             else:
-                unique.setdefault(incident.incident_id, Found(incident, group.date is not None))
+                unique.setdefault(incident.incident_id, Found(incident, group.date is not None, group.paragraph == 0))
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
 

@@ -15,10 +15,12 @@ SAME_PLACE_KM = 2.0
 
 @dataclass(frozen=True)
 class Found:
-    """An incident as the extractor made it, with whether its date was stated (else it is the publication date)."""
+    """An incident as the extractor made it, with whether its date was stated (else it is the publication date) and
+    whether it comes from the article's first paragraph (the headline or its first line)."""
 
     incident: Incident
     date_stated: bool
+    lead: bool = False
 
 
 def _contains(wide: Location, narrow: Location) -> bool:
@@ -42,8 +44,11 @@ def same_place(a: Location | None, b: Location | None) -> bool:
 def compatible(a: Found, b: Found, generic: frozenset[str]) -> bool:
     """Same event: same date (or one of them unstated), compatible type, same place or one containing the other."""
     x, y = a.incident, b.incident
-    if a.date_stated and b.date_stated and x.date != y.date:
-        return False
+    if x.date != y.date:
+        # only a headline that states no date takes the body's date, and only when their figures agree
+        soft = (not a.date_stated and a.lead) or (not b.date_stated and b.lead)
+        if not soft or (x.killed is not None and y.killed is not None and x.killed != y.killed):
+            return False
     if x.event_type != y.event_type and x.rule_id not in generic and y.rule_id not in generic:
         return False
     return same_place(x.location, y.location)
@@ -93,7 +98,8 @@ def merge_same_events(found: Sequence[Found], generic: frozenset[str]) -> list[I
         for k, current in enumerate(merged):
             if compatible(current, item, generic):
                 groups[k].append(item)
-                merged[k] = Found(combine(groups[k], generic), any(f.date_stated for f in groups[k]))
+                merged[k] = Found(combine(groups[k], generic), any(f.date_stated for f in groups[k]),
+                                  any(f.lead for f in groups[k]))  # fmt: skip
                 break
         else:
             groups.append([item])

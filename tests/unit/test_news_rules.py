@@ -44,9 +44,13 @@ def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Four people were killed in Binnish, raising the death toll to 19.", Casualties(4)),
-        ("A woman was killed in the bombing what raised the number of the dead to 6.", Casualties(1)),
-        ("The death toll of the offensive has risen to 340 civilians.", Casualties()),
+        (
+            "Four people were killed in Binnish, raising the death toll since the start of the month to 19.",
+            Casualties(4),
+        ),
+        ("A woman was killed in the bombing what raised the number of the dead this year to 96.", Casualties(1)),
+        ("The death toll since the start of the offensive has risen to 340 civilians.", Casualties()),
+        ("The death toll of the strike on the market rose to 5.", Casualties(5)),  # one event's toll, updated
         ("Since the start of the truce the Observatory documented the death of 2,154 people.", Casualties()),
         ("So far this year 873 people were killed in the province.", Casualties()),
         ("A total of 2 fighters were killed in the clashes.", Casualties(2)),  # the event's own total
