@@ -137,7 +137,7 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     from processors.extract import REASONS
     from processors.loop import KafkaSink, StreamLoop, rebalance_listener
     from processors.metrics import ProcessorMetrics
-    from processors.worker import ExtractionTransform, count_outcomes
+    from processors.worker import ExtractionTransform, count_outcomes, incident_messages, with_snapshot, withdrawal
 
     extractor = _extractor(settings)  # loads the model and data before joining the group
     metrics = ProcessorMetrics.create(reasons=REASONS)
@@ -146,8 +146,10 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
         start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
     bootstrap, loop_settings = settings.kafka_bootstrap_servers, settings.loop
     if loop_settings.create_topics:
-        wanted = (loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic)
-        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted})
+        wanted = [loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic]
+        wanted += [loop_settings.snapshot_topic] if loop_settings.snapshot_topic else []
+        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted},
+                      compacted=[loop_settings.snapshot_topic])  # fmt: skip
     holder: list[StreamLoop] = []
     consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
                              listener=rebalance_listener(lambda: holder[0] if holder else None),
@@ -155,8 +157,14 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     producer = make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer")
     sink = KafkaSink(producer, loop_settings.output_topic, loop_settings.dead_letter_topic,
                      loop_settings.publish_timeout_seconds)  # fmt: skip
-    loop = StreamLoop(consumer, sink, ExtractionTransform(extractor, metrics.loop), metrics.loop, loop_settings,
-                      after_commit=count_outcomes(metrics))  # fmt: skip
+    region = extractor.resources.lexicon.region
+    snapshots = loop_settings.snapshot_topic
+    transform = ExtractionTransform(
+        extractor, metrics.loop,
+        encode=with_snapshot(snapshots, region) if snapshots else incident_messages,
+        on_tombstone=withdrawal(snapshots, region) if snapshots else None,
+    )  # fmt: skip
+    loop = StreamLoop(consumer, sink, transform, metrics.loop, loop_settings, after_commit=count_outcomes(metrics))
     holder.append(loop)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: loop.stop())

@@ -46,5 +46,5 @@ def from_article(article: Article) -> Document:
     return Document(
         id=article.article_id, text=article.text, title=article.title,
         published=article.published_at or article.fetched_at, url=article.canonical_url,
-        source_name=article.source_name,
+        source_name=article.source_name, revision=article.revision,
     )  # fmt: skip

@@ -38,6 +38,7 @@ class Document:
     published: datetime | None = None
     url: str | None = None
     source_name: str | None = None
+    revision: int = 1
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ingest.contract.broker import (
     OffsetAndMetadata,
     TopicPartition,
     encode_headers,
+    partition_for,
 )
 from processors.metrics import LoopMetrics
 from processors.records import DeadLetter, Result
@@ -64,8 +65,12 @@ class KafkaSink:
                     futures.append(self._dead_letter(result.record, result.dead))
                     continue
                 for message in result.messages:
-                    futures.append(self.producer.send(message.topic or self.topic, key=message.key,
-                                                      value=message.value, headers=encode_headers(message.headers)))  # fmt: skip
+                    topic = message.topic or self.topic
+                    partition = None
+                    if message.partition_key is not None:
+                        partition = partition_for(self.producer, topic, message.partition_key)
+                    futures.append(self.producer.send(topic, key=message.key, value=message.value, partition=partition,
+                                                      headers=encode_headers(message.headers)))  # fmt: skip
             self.producer.flush(timeout=self.timeout_seconds)
             for future in futures:
                 future.get(timeout=self.timeout_seconds)

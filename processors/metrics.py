@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.contract import TAXONOMY
 
-OUTCOMES = ("incidents", "no_incident", "not_relevant", "dead_letter")
+OUTCOMES = ("incidents", "no_incident", "not_relevant", "withdrawn", "dead_letter")
 STAGES = ("decode", "nlp", "publish", "commit")
 DEAD_LETTER_REASONS = ("undecodable", "invalid_article", "unknown_schema_version", "extractor_error")
 STAGE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

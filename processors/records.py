@@ -38,6 +38,7 @@ class Message:
     value: bytes | None
     headers: dict[str, str] = field(default_factory=dict)
     topic: str | None = None  # None: the sink's default topic
+    partition_key: bytes | None = None  # routes the record by this instead of its key (records that must meet)
 
 
 @dataclass

@@ -33,6 +33,7 @@ class LoopSettings(BaseSettings):
     input_topic: str = topics.ARTICLES
     output_topic: str = topics.INCIDENTS
     dead_letter_topic: str = topics.DEAD_LETTERS
+    snapshot_topic: str = Field(default=topics.ARTICLE_INCIDENTS, description="worker: per-article snapshots; '' = off")
     max_batch_records: int = Field(default=32, ge=1, le=10_000)
     max_batch_seconds: float = Field(default=1.0, gt=0, le=60)
     publish_timeout_seconds: float = Field(default=30.0, gt=0)

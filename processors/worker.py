@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
-from ingest.contract import Incident
+from ingest.contract import ArticleSnapshot, Incident
 from ingest.contract import topics as t
 from ingest.contract.broker import decode_headers
 from processors.decode import decode_article
@@ -50,17 +50,49 @@ def incident_messages(document: Document, outcome: Outcome) -> list[Message]:
     return [incident_message(incident) for incident in outcome.incidents]
 
 
+def snapshot_of(document: Document, outcome: Outcome, region: str) -> ArticleSnapshot:
+    return ArticleSnapshot(article_id=document.id, revision=document.revision, url=document.url,
+                           source_name=document.source_name, published_at=document.published, region=region,
+                           incidents=outcome.incidents)  # fmt: skip
+
+
+def with_snapshot(topic: str, region: str) -> Callable[[Document, Outcome], list[Message]]:
+    """The worker's encoding: each incident (the "mentions" topic, as before), then the article's snapshot on the
+    compacted snapshot topic, routed by region so that the consolidation stage sees a region in one partition."""
+
+    def encode(document: Document, outcome: Outcome) -> list[Message]:
+        snapshot = snapshot_of(document, outcome, region)
+        return [*incident_messages(document, outcome), Message(
+            key=document.id.encode(), value=snapshot.model_dump_json().encode(), topic=topic,
+            partition_key=region.encode(),
+            headers={t.HEADER_SCHEMA_VERSION: "1", t.HEADER_CONTENT_TYPE: "application/json", t.HEADER_PRODUCER: PRODUCER},
+        )]  # fmt: skip
+
+    return encode
+
+
+def withdrawal(topic: str, region: str) -> Callable[[Any], list[Message]]:
+    """An article tombstone (key, no value) withdraws the article: its snapshot becomes a tombstone too."""
+
+    def encode(record: Any) -> list[Message]:
+        return [Message(key=record.key, value=None, topic=topic, partition_key=region.encode())]
+
+    return encode
+
+
 class ExtractionTransform:
     """Decodes each record to a Document, extracts in one nlp.pipe batch (isolating a document that breaks the
     batch), and encodes each Outcome as messages. The worker and the offline `extract` differ only in decode/encode."""
 
     def __init__(self, extractor: Extractor, stages: Stages | None = None,
                  decode: Callable[[Any], Document] = article_document,
-                 encode: Callable[[Document, Outcome], list[Message]] = incident_messages) -> None:  # fmt: skip
+                 encode: Callable[[Document, Outcome], list[Message]] = incident_messages,
+                 on_tombstone: Callable[[Any], list[Message]] | None = None) -> None:  # fmt: skip
         self.extractor = extractor
         self.stages = stages
         self.decode = decode
         self.encode = encode
+        self.on_tombstone = on_tombstone
 
     def _stage(self, name: str) -> AbstractContextManager[None]:
         return self.stages.stage(name) if self.stages is not None else nullcontext()
@@ -70,6 +102,9 @@ class ExtractionTransform:
         documents: dict[int, Document] = {}
         with self._stage("decode"):
             for i, result in enumerate(results):
+                if result.record.value is None and result.record.key and self.on_tombstone is not None:
+                    result.messages, result.outcome = self.on_tombstone(result.record), "withdrawn"
+                    continue
                 try:
                     documents[i] = self.decode(result.record)
                 except DeadLetter as dead:

@@ -94,13 +94,29 @@ def make_consumer(
     return consumer
 
 
-def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int], timeout_seconds: float = 30.0) -> None:
-    """Create the topics that do not exist yet and wait until the broker reports all of them."""
+def partition_for(producer: KafkaProducer, topic: str, key: bytes) -> int:
+    """The partition kafka-python's default partitioner gives `key` (murmur2, as the Java client): records that share
+    a routing key meet in one partition even when their message key differs."""
+    from kafka.partitioner.default import murmur2
+
+    parts = sorted(producer.partitions_for(topic))
+    return int(parts[(murmur2(key) & 0x7FFFFFFF) % len(parts)])
+
+
+def _configs(compact: bool) -> dict[str, str]:
+    return {"cleanup.policy": "compact"} if compact else {}
+
+
+def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int], timeout_seconds: float = 30.0,
+                  compacted: Iterable[str] = ()) -> None:  # fmt: skip
+    """Create the topics that do not exist yet (those in `compacted` with cleanup.policy=compact) and wait until the
+    broker reports all of them."""
+    compact = set(compacted)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="idlib-topic-admin")
     try:
         existing = set(admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=count, replication_factor=1)
+            NewTopic(name=name, num_partitions=count, replication_factor=1, topic_configs=_configs(name in compact))
             for name, count in partitions.items()
             if name not in existing
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 from datetime import date
 from typing import Literal
@@ -181,6 +182,64 @@ class Incident(_Message):
 
     @model_validator(mode="after")
     def _sub_event_belongs(self) -> Incident:
+        if self.sub_event_type not in TAXONOMY[self.event_type]:
+            raise ValueError(f"sub_event_type {self.sub_event_type!r} is not a kind of {self.event_type!r}")
+        return self
+
+
+class ArticleSnapshot(_Message):
+    """Every incident one revision of an article reports (key: article_id, compacted topic): an empty list when the
+    revision reports none; a tombstone (no value) when the article is withdrawn. A later revision replaces it."""
+
+    article_id: str
+    revision: int = Field(default=1, ge=1)
+    url: str | None = None
+    source_name: str | None = None
+    published_at: AwareDatetime | None = None
+    region: str = Field(description="The partition key of the consolidation stage (admin1 of the stream's region).")
+    incidents: list[Incident] = Field(default_factory=list)
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class EventSource(_Message):
+    """One article that reports an event, with what it says of it."""
+
+    article_id: str
+    incident_id: str
+    url: str | None = None
+    outlet: str | None = None
+    published_at: AwareDatetime | None = None
+    evidence: str
+    killed: int | None = None
+    injured: int | None = None
+
+
+class Event(_Message):
+    """One real event, consolidated from the incidents of every article and outlet that reports it (key: event_id,
+    compacted topic; a tombstone after a retracted event's retention)."""
+
+    event_id: str = Field(description="Set when the event is first seen; unchanged as sources join or leave.")
+    status: Literal["active", "retracted"]
+    revision: int = Field(ge=1, description="+1 each time the record changes.")
+    event_type: EventType
+    sub_event_type: SubEventType
+    date: date
+    date_end: _dt.date | None = None
+    location: Location | None
+    actors: list[Actor] = Field(default_factory=list)
+    killed: int | None = Field(default=None, description="The lowest figure a source gives (ACLED's conservative rule).")
+    injured: int | None = None
+    figure_rule: Literal["lowest_reported"] = "lowest_reported"
+    sources: list[EventSource] = Field(default_factory=list)
+    source_count: int = Field(ge=0, description="Distinct outlets.")
+    article_count: int = Field(ge=0)
+    first_reported_at: AwareDatetime | None = None
+    last_updated_at: AwareDatetime | None = None
+    confidence: float = Field(ge=0, le=1)
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _sub_event_belongs(self) -> Event:
         if self.sub_event_type not in TAXONOMY[self.event_type]:
             raise ValueError(f"sub_event_type {self.sub_event_type!r} is not a kind of {self.event_type!r}")
         return self

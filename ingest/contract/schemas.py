@@ -9,9 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ingest.contract.models import Article, Incident
+from ingest.contract.models import Article, ArticleSnapshot, Event, Incident
 
-MODELS: dict[str, type[BaseModel]] = {"article.v1.schema.json": Article, "incident.v1.schema.json": Incident}
+MODELS: dict[str, type[BaseModel]] = {
+    "article.v1.schema.json": Article, "incident.v1.schema.json": Incident,
+    "article-incidents.v1.schema.json": ArticleSnapshot, "event.v1.schema.json": Event,
+}  # fmt: skip
 
 
 def render() -> dict[str, str]:
