@@ -174,6 +174,66 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     return 0
 
 
+def _merge_rules(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
+    from processors.consolidate import MergeRules
+    from processors.resources import load_resources
+
+    resources = load_resources(settings.extraction.data_dir)
+    merge = settings.merge
+    rules = MergeRules(window_days=merge.window_days, date_slack_days=merge.date_slack_days, place_km=merge.place_km,
+                       generic_rules=resources.rules.generic_ids, government_camp=resources.government_camp)  # fmt: skip
+    return rules, resources.lexicon.region
+
+
+def cmd_events(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Snapshots -> events. With --input: offline over `extract` output; else the consolidation service."""
+    import signal
+
+    from processors.event_stage import run_offline_events
+
+    rules, region = _merge_rules(settings)
+    if args.input is not None:
+        with _open(args.input, "r", sys.stdin) as source, _open(args.output, "w", sys.stdout) as out:
+            counts = run_offline_events(source, out, rules, region)
+        log.info("events written", extra=counts)
+        return 0
+    from prometheus_client import start_http_server
+
+    from ingest.contract import topics
+    from ingest.contract.broker import ensure_topics, make_consumer, make_producer
+    from processors.event_stage import EventsTransform, drop_on_revocation, rebuild_on_assignment
+    from processors.loop import KafkaSink, StreamLoop, rebalance_listener
+    from processors.metrics import EventsMetrics
+
+    metrics = EventsMetrics.create()
+    port = args.metrics_port if args.metrics_port is not None else settings.merge.metrics_port
+    if port:
+        start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
+    bootstrap, loop_settings = settings.kafka_bootstrap_servers, settings.events_loop
+    if loop_settings.create_topics:
+        wanted = [loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic]
+        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted},
+                      compacted=[loop_settings.input_topic, loop_settings.output_topic])  # fmt: skip
+    holder: list[StreamLoop] = []
+    consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
+                             listener=rebalance_listener(lambda: holder[0] if holder else None),
+                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
+    producer = make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer")
+    sink = KafkaSink(producer, loop_settings.output_topic, loop_settings.dead_letter_topic,
+                     loop_settings.publish_timeout_seconds)  # fmt: skip
+    transform = EventsTransform(rules, metrics)
+    loop = StreamLoop(consumer, sink, transform, metrics.loop, loop_settings, after_commit=transform.after_commit,
+                      on_assigned=rebuild_on_assignment(bootstrap, consumer, transform),
+                      on_revoked=drop_on_revocation(transform))  # fmt: skip
+    holder.append(loop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loop.stop())
+    log.info("events stage started",
+             extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic, "metrics_port": port})  # fmt: skip
+    loop.run()
+    return 0
+
+
 def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """Follow the incidents topic and print a table (or JSON lines)."""
     import signal
@@ -211,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="JSONL texts in -> JSONL incidents out (no Kafka)")
     p.add_argument("--input", "-i", default=None, help="input file (default stdin)")
     p.add_argument("--output", "-o", default=None, help="output file (default stdout)")
+    p = sub.add_parser("events", help="merge article snapshots into events (a service, or offline with --input)")
+    p.add_argument("--input", "-i", default=None, help="offline: `extract` output JSONL (- for stdin)")
+    p.add_argument("--output", "-o", default=None, help="offline: events JSONL (default stdout)")
+    p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_EVENTS_METRICS_PORT)")
     p = sub.add_parser("eval", help="score extraction against a labelled gold JSONL file")
     p.add_argument("--gold", required=True)
     p.add_argument("--errors", default=None, help="write per-document mistakes as JSONL here")
@@ -225,9 +289,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: bad configuration: {exc}", file=sys.stderr)
         return 2
-    data_on_stdout = args.command == "extract" and args.output in (None, "-")
+    data_on_stdout = (
+        args.command in ("extract", "events")
+        and getattr(args, "output", None) in (None, "-")
+        and (args.command == "extract" or args.input is not None)
+    )
     jsonlog.configure(settings.log_level, sys.stderr if data_on_stdout else None)
-    handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail}
+    handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail, "events": cmd_events}
     try:
         return handlers[args.command](args, settings)
     except ConfigurationError as exc:

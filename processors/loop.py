@@ -142,13 +142,17 @@ class StreamLoop:
     reuse keys. Bad records are dead-lettered and committed, so no partition stalls."""
 
     def __init__(self, consumer: KafkaConsumer, sink: Sink, transform: Transform, metrics: LoopMetrics,
-                 settings: LoopSettings, after_commit: Callable[[Sequence[Result]], None] | None = None) -> None:  # fmt: skip
+                 settings: LoopSettings, after_commit: Callable[[Sequence[Result]], None] | None = None,
+                 on_assigned: Callable[[Sequence[TopicPartition]], None] | None = None,
+                 on_revoked: Callable[[Sequence[TopicPartition]], None] | None = None) -> None:  # fmt: skip
         self.consumer = consumer
         self.sink = sink
         self.transform = transform
         self.metrics = metrics
         self.settings = settings
         self.after_commit = after_commit
+        self.on_assigned = on_assigned
+        self.on_revoked = on_revoked
         self.stopping = threading.Event()
         self._retries = 0
         self._revoked: set[TopicPartition] = set()
@@ -163,10 +167,14 @@ class StreamLoop:
         for tp in revoked:
             with suppress(KeyError):  # never set for a partition revoked before its first batch
                 self.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
+        if self.on_revoked is not None:
+            self.on_revoked(revoked)
 
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         self._revoked.difference_update(assigned)
         log.info("partitions assigned", extra={"partitions": sorted(p.partition for p in assigned)})
+        if self.on_assigned is not None:
+            self.on_assigned(assigned)
 
     # -- loop --------------------------------------------------------------------------------------------------
     def run(self) -> None:

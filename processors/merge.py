@@ -31,14 +31,15 @@ def _contains(wide: Location, narrow: Location) -> bool:
     return wide.name == wide.admin1 or (wide.admin2 is not None and wide.admin2 == narrow.admin2)
 
 
-def same_place(a: Location | None, b: Location | None) -> bool:
+def same_place(a: Location | None, b: Location | None, km: float = SAME_PLACE_KM) -> bool:
+    """One place, or one containing the other; two points within `km` are one place."""
     if a is None or b is None:
         return a is None and b is None
     if _contains(a, b) or _contains(b, a):
         return True
     if a.geo_precision == 3 or b.geo_precision == 3:
         return False
-    return distance_km(a.lat, a.lon, b.lat, b.lon) <= SAME_PLACE_KM
+    return distance_km(a.lat, a.lon, b.lat, b.lon) <= km
 
 
 def compatible(a: Found, b: Found, generic: frozenset[str]) -> bool:

@@ -69,6 +69,45 @@ class LoopMetrics:
             self.stage_duration.labels(name).observe(time.perf_counter() - started)
 
 
+EVENT_OUTCOMES = ("changed", "unchanged", "dead_letter")
+EVENT_STAGES = ("decode", "consolidate", "publish", "commit")
+EVENT_DEAD_LETTER_REASONS = ("undecodable", "invalid_snapshot", "unknown_schema_version")
+
+
+@dataclass(frozen=True)
+class EventsMetrics:
+    """The consolidation stage: its loop's metrics (idlib_events_*), plus the events and the state it holds."""
+
+    registry: CollectorRegistry
+    loop: LoopMetrics
+    active: Gauge
+    merges: Counter
+    retractions: Counter
+    records: Counter
+    state_articles: Gauge
+    state_events: Gauge
+    watermark: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None = None) -> EventsMetrics:
+        reg = registry or CollectorRegistry()
+        return cls(
+            registry=reg,
+            loop=LoopMetrics.create("idlib_events", reg, EVENT_OUTCOMES, EVENT_STAGES, EVENT_DEAD_LETTER_REASONS),
+            active=Gauge("idlib_events_active", "Active events held in the window", registry=reg),
+            merges=Counter("idlib_events_merges_total", "Incidents that joined an existing event", registry=reg),
+            retractions=Counter("idlib_events_retractions_total", "Events retracted (their last source left)",
+                                registry=reg),
+            records=Counter("idlib_events_records_total", "Event records published, by status", ["status"],
+                            registry=reg),
+            state_articles=Gauge("idlib_events_state_articles", "Articles whose contribution is held", registry=reg),
+            state_events=Gauge("idlib_events_state_events", "Events held in memory (active and retracted)",
+                               registry=reg),
+            watermark=Gauge("idlib_events_watermark_timestamp_seconds",
+                            "Unix time of the newest incident date consolidated (event-time progress)", registry=reg),
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ProcessorMetrics:
     """The extraction worker's metrics: its loop's, plus incidents by type and why articles gave none."""

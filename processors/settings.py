@@ -41,6 +41,28 @@ class LoopSettings(BaseSettings):
     create_topics: bool = Field(default=True, description="create missing topics at start-up")
 
 
+class EventsLoopSettings(LoopSettings):
+    """The consolidation stage's loop: PROCESSOR_EVENTS_* (its own group, topics and batching)."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCESSOR_EVENTS_", frozen=True, extra="ignore")
+    group_id: str = "idlib-events"
+    input_topic: str = topics.ARTICLE_INCIDENTS
+    output_topic: str = topics.EVENTS
+    dead_letter_topic: str = topics.EVENTS_DEAD_LETTERS
+    snapshot_topic: str = ""
+    max_batch_records: int = Field(default=256, ge=1, le=10_000)
+
+
+class MergeSettings(BaseSettings):
+    """How the consolidation stage merges incidents into events (README "Events")."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCESSOR_EVENTS_", frozen=True, extra="ignore")
+    window_days: int = Field(default=7, ge=1, le=365, description="events this far behind the newest are closed")
+    date_slack_days: int = Field(default=1, ge=0, le=7)
+    place_km: float = Field(default=5.0, gt=0, le=50)
+    metrics_port: int = Field(default=9103, ge=0, le=65535)
+
+
 class MetricsSettings(BaseSettings):
     model_config = _CONFIG
     metrics_port: int = Field(default=9102, ge=0, le=65535, description="0 disables the metrics endpoint")
@@ -57,3 +79,5 @@ class ProcessorSettings(BaseSettings):
     extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
     loop: LoopSettings = Field(default_factory=LoopSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    events_loop: EventsLoopSettings = Field(default_factory=EventsLoopSettings)
+    merge: MergeSettings = Field(default_factory=MergeSettings)

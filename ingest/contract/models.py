@@ -227,7 +227,9 @@ class Event(_Message):
     date_end: _dt.date | None = None
     location: Location | None
     actors: list[Actor] = Field(default_factory=list)
-    killed: int | None = Field(default=None, description="The lowest figure a source gives (ACLED's conservative rule).")
+    killed: int | None = Field(
+        default=None, description="The lowest figure a source gives (ACLED's conservative rule)."
+    )
     injured: int | None = None
     figure_rule: Literal["lowest_reported"] = "lowest_reported"
     sources: list[EventSource] = Field(default_factory=list)

@@ -1,0 +1,250 @@
+"""Article snapshots -> events: one record per real event across articles and outlets (pure, deterministic).
+
+Each article revision's snapshot replaces that article's previous contribution. An incident joins the best matching
+open event (rules below) or founds a new one, whose id comes from the founding incident and never changes after.
+An event whose last source leaves is retracted; events older than the window are closed and leave memory.
+
+Merge rules (README "Events"): no two incidents of one article in one event; the same ACLED event type, and the same
+sub-event type unless one of them comes from a generic rule ("attacked", "bombed"); dates within `date_slack_days`
+of the event's dates (a day-late report matches); places within `place_km` or one containing the other (governorate
+or district vs a village in it); actors compatible (the named attackers, when both name one, on the same side).
+Figures: the lowest figure any source gives (the ACLED codebook's conservative rule for conflicting reports), with
+every source's figure kept in `sources`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from ingest.contract import Actor, ArticleSnapshot, Event, EventSource, Incident, stable_id
+from processors.merge import same_place
+
+UNIDENTIFIED = "Unidentified armed group"
+
+
+@dataclass(frozen=True)
+class MergeRules:
+    window_days: int = 7  # events whose last date is this far behind the newest date seen are closed
+    date_slack_days: int = 1
+    place_km: float = 5.0
+    generic_rules: frozenset[str] = frozenset()
+    government_camp: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Member:
+    """One article's incident in an event."""
+
+    article_id: str
+    incident: Incident
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+
+
+@dataclass
+class _Open:
+    event_id: str
+    members: dict[str, Member] = field(default_factory=dict)  # article_id -> member
+    last: Event | None = None  # the record last emitted
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """The end of a retracted event's retention: delete its key from the compacted topic."""
+
+    event_id: str
+
+
+Change = Event | Tombstone
+
+
+def outlet_of(snapshot: ArticleSnapshot) -> str:
+    """Distinct outlets: the source's name, else the host of its URL, else the article itself."""
+    if snapshot.source_name:
+        return snapshot.source_name.strip().lower()
+    if snapshot.url:
+        return urlsplit(snapshot.url).netloc.lower().removeprefix("www.")
+    return snapshot.article_id
+
+
+def _actor1(incident: Incident) -> str | None:
+    return next((a.name for a in incident.actors if a.role == "actor1" and a.name != UNIDENTIFIED), None)
+
+
+def compatible(event: _Open, incident: Incident, article_id: str, rules: MergeRules) -> bool:
+    if article_id in event.members or not event.members:
+        return False
+    for member in event.members.values():
+        other = member.incident
+        if other.event_type != incident.event_type:
+            return False
+        generic = other.rule_id in rules.generic_rules or incident.rule_id in rules.generic_rules
+        if other.sub_event_type != incident.sub_event_type and not generic:
+            return False
+    dates = [m.incident.date for m in event.members.values()]
+    slack = timedelta(days=rules.date_slack_days)
+    if not (min(dates) - slack <= incident.date <= max(dates) + slack):
+        return False
+    if not any(same_place(m.incident.location, incident.location, rules.place_km) for m in event.members.values()):
+        return False
+    mine = _actor1(incident)
+    for member in event.members.values():
+        theirs = _actor1(member.incident)
+        if mine and theirs and mine != theirs and (mine in rules.government_camp) != (theirs in rules.government_camp):
+            return False
+    return True
+
+
+def _distance_days(event: _Open, incident: Incident) -> int:
+    return min(abs((m.incident.date - incident.date).days) for m in event.members.values())
+
+
+def _published_key(member: Member) -> tuple[str, str]:
+    return (member.published_at.isoformat() if member.published_at else "9999", member.article_id)
+
+
+def aggregate(event: _Open, rules: MergeRules) -> Event:
+    """The event record of its current members (status active)."""
+    members = sorted(event.members.values(), key=_published_key)
+    incidents = [m.incident for m in members]
+    kinds = Counter((i.event_type, i.sub_event_type) for i in incidents if i.rule_id not in rules.generic_rules)
+    kinds = kinds or Counter((i.event_type, i.sub_event_type) for i in incidents)
+    best = max(kinds.values())
+    kind = next(k for i in incidents if (k := (i.event_type, i.sub_event_type)) in kinds and kinds[k] == best)
+    placed = [i for i in incidents if i.location is not None]
+    names = Counter(i.location.name for i in placed if i.location)
+    location = None
+    if placed:
+        top = min(placed, key=lambda i: (i.location.geo_precision if i.location else 9,
+                                         -names[i.location.name if i.location else ""]))  # fmt: skip
+        location = top.location
+    dates = sorted(i.date for i in incidents)
+    actors: dict[str, Actor] = {}
+    for incident in incidents:
+        for actor in incident.actors:
+            actors.setdefault(actor.name, actor)
+    killed = [i.killed for i in incidents if i.killed is not None]
+    injured = [i.injured for i in incidents if i.injured is not None]
+    by_outlet: dict[str, float] = {}
+    for member in members:
+        by_outlet[member.outlet] = max(by_outlet.get(member.outlet, 0.0), member.incident.confidence)
+    confidence = 1.0 - math.prod(1.0 - c for c in by_outlet.values())
+    published = [m.published_at for m in members if m.published_at is not None]
+    return Event(
+        event_id=event.event_id, status="active", revision=1, event_type=kind[0], sub_event_type=kind[1],
+        date=dates[0], date_end=dates[-1] if dates[-1] != dates[0] else None, location=location,
+        actors=list(actors.values()), killed=min(killed) if killed else None, injured=min(injured) if injured else None,
+        sources=[EventSource(article_id=m.article_id, incident_id=m.incident.incident_id, url=m.url, outlet=m.outlet,
+                             published_at=m.published_at, evidence=m.incident.evidence.sentence,
+                             killed=m.incident.killed, injured=m.incident.injured) for m in members],
+        source_count=len(by_outlet), article_count=len(members),
+        first_reported_at=min(published) if published else None, last_updated_at=max(published) if published else None,
+        confidence=round(min(confidence, 1.0), 3),
+    )  # fmt: skip
+
+
+def _same_record(a: Event | None, b: Event) -> bool:
+    return a is not None and a.model_dump(exclude={"revision"}) == b.model_dump(exclude={"revision"})
+
+
+@dataclass
+class Consolidator:
+    """The working state of one partition: open events and each article's contribution."""
+
+    rules: MergeRules = field(default_factory=MergeRules)
+    events: dict[str, _Open] = field(default_factory=dict)
+    contributions: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # article -> (revision, events)
+    watermark: date | None = None
+    merges: int = 0
+    retractions: int = 0
+
+    def apply(self, article_id: str, snapshot: ArticleSnapshot | None) -> list[Change]:
+        """One snapshot (None: the article was withdrawn) -> the event records it changed, in a stable order."""
+        held = self.contributions.get(article_id)
+        if snapshot is not None and held is not None and snapshot.revision < held[0]:
+            return []  # an older revision arriving late changes nothing
+        touched: list[str] = []
+        _, previous = self.contributions.pop(article_id, (0, []))
+        for event_id in previous:
+            event = self.events.get(event_id)
+            if event is not None and event.members.pop(article_id, None) is not None:
+                touched.append(event_id)
+        joined: list[str] = []
+        if snapshot is not None:
+            outlet = outlet_of(snapshot)
+            for incident in sorted(snapshot.incidents, key=lambda i: (i.evidence.start, i.incident_id)):
+                member = Member(article_id, incident, outlet, snapshot.url or incident.source.url,
+                                snapshot.published_at or incident.source.published_at)  # fmt: skip
+                event = self._best(incident, article_id)
+                if event is None:
+                    event = _Open(stable_id("event", incident.incident_id))
+                    while event.event_id in self.events and self.events[event.event_id].members:
+                        event = _Open(stable_id("event", event.event_id))  # a founder re-used after retraction
+                    self.events[event.event_id] = self.events.get(event.event_id) or event
+                    event = self.events[event.event_id]
+                else:
+                    self.merges += 1
+                event.members[article_id] = member
+                joined.append(event.event_id)
+                touched.append(event.event_id)
+                self.watermark = max(self.watermark or incident.date, incident.date)
+            if joined:
+                self.contributions[article_id] = (snapshot.revision, joined)
+        changes = [c for event_id in dict.fromkeys(touched) if (c := self._emit(self.events[event_id])) is not None]
+        return changes + self._close()
+
+    def _best(self, incident: Incident, article_id: str) -> _Open | None:
+        found = [e for e in self.events.values() if compatible(e, incident, article_id, self.rules)]
+        if not found:
+            return None
+        return min(found, key=lambda e: (_distance_days(e, incident), -len(e.members), e.event_id))
+
+    def _emit(self, event: _Open) -> Event | None:
+        if event.members:
+            record = aggregate(event, self.rules)
+        elif event.last is not None and event.last.status == "active":
+            record = event.last.model_copy(update={"status": "retracted", "sources": [], "source_count": 0,
+                                                   "article_count": 0, "confidence": 0.0})  # fmt: skip
+            self.retractions += 1
+        else:
+            return None
+        if _same_record(event.last, record):
+            return None
+        record = record.model_copy(update={"revision": (event.last.revision + 1) if event.last else 1})
+        event.last = record
+        return record
+
+    def _close(self) -> list[Change]:
+        """Events wholly older than the window leave memory; a retracted one's key is deleted (its retention ends)."""
+        if self.watermark is None:
+            return []
+        horizon = self.watermark - timedelta(days=self.rules.window_days)
+        closed = [e for e in self.events.values() if e.last is not None and (e.last.date_end or e.last.date) < horizon]
+        out: list[Change] = []
+        for event in closed:
+            del self.events[event.event_id]
+            if event.last is not None and event.last.status == "retracted":
+                out.append(Tombstone(event.event_id))
+        if closed:
+            gone = {e.event_id for e in closed}
+            for article_id, (revision, ids) in list(self.contributions.items()):
+                kept = [i for i in ids if i not in gone]
+                if kept:
+                    self.contributions[article_id] = (revision, kept)
+                else:
+                    del self.contributions[article_id]
+        return out
+
+    @property
+    def active(self) -> int:
+        return sum(1 for e in self.events.values() if e.members)
+
+    def records(self) -> Iterable[Event]:
+        """Every event still in memory, active and retracted, by id."""
+        return (e.last for e in sorted(self.events.values(), key=lambda e: e.event_id) if e.last is not None)
