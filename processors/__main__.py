@@ -181,7 +181,8 @@ def _merge_rules(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
     resources = load_resources(settings.extraction.data_dir)
     merge = settings.merge
     rules = MergeRules(window_days=merge.window_days, date_slack_days=merge.date_slack_days, place_km=merge.place_km,
-                       generic_rules=resources.rules.generic_ids, government_camp=resources.government_camp)  # fmt: skip
+                       generic_rules=resources.rules.generic_ids, government_camp=resources.government_camp,
+                       armed=frozenset(a.name for a in resources.actors if a.side != "civilian"))  # fmt: skip
     return rules, resources.lexicon.region
 
 

@@ -34,6 +34,7 @@ class MergeRules:
     place_km: float = 5.0
     generic_rules: frozenset[str] = frozenset()
     government_camp: frozenset[str] = frozenset()
+    armed: frozenset[str] = frozenset()  # actor names that fight (not civilians, aid workers, journalists)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,10 @@ def outlet_of(snapshot: ArticleSnapshot) -> str:
     return snapshot.article_id
 
 
-def _actor1(incident: Incident) -> str | None:
-    return next((a.name for a in incident.actors if a.role == "actor1" and a.name != UNIDENTIFIED), None)
+def _actor1(incident: Incident, armed: frozenset[str]) -> str | None:
+    """The named armed attacker, if the incident names one."""
+    return next((a.name for a in incident.actors if a.role == "actor1" and a.name != UNIDENTIFIED and a.name in armed),
+                None)  # fmt: skip
 
 
 def compatible(event: _Open, incident: Incident, article_id: str, rules: MergeRules) -> bool:
@@ -93,9 +96,9 @@ def compatible(event: _Open, incident: Incident, article_id: str, rules: MergeRu
         return False
     if not any(same_place(m.incident.location, incident.location, rules.place_km) for m in event.members.values()):
         return False
-    mine = _actor1(incident)
+    mine = _actor1(incident, rules.armed)
     for member in event.members.values():
-        theirs = _actor1(member.incident)
+        theirs = _actor1(member.incident, rules.armed)
         if mine and theirs and mine != theirs and (mine in rules.government_camp) != (theirs in rules.government_camp):
             return False
     return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -259,3 +259,42 @@ def format_report(report: Report) -> str:
         shown = f"{rate:.3f}" if rate is not None else "n/a"
         lines.append(f"{name:<18}{shown:>8}{tally.total:>8}  {op} {target:.2f} {'ok' if ok else 'MISS'}")
     return "\n".join(lines)
+
+
+@dataclass
+class PairReport:
+    """Pairwise merge quality on labelled article pairs (same event or not)."""
+
+    true_pos: int = 0
+    false_pos: int = 0
+    false_neg: int = 0
+    true_neg: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int]:
+        predicted, actual = self.true_pos + self.false_pos, self.true_pos + self.false_neg
+        return {"pairs": self.true_pos + self.false_pos + self.false_neg + self.true_neg,
+                "precision": round(self.true_pos / predicted, 3) if predicted else 1.0,
+                "recall": round(self.true_pos / actual, 3) if actual else 1.0,
+                "true_pos": self.true_pos, "false_pos": self.false_pos, "false_neg": self.false_neg,
+                "true_neg": self.true_neg}  # fmt: skip
+
+
+def score_pairs(
+    pairs: Sequence[dict[str, Any]], merged: Callable[[dict[str, Any], dict[str, Any]], bool]
+) -> PairReport:
+    """`merged(a, b)`: whether consolidation put the two articles into one event."""
+    report = PairReport()
+    for pair in pairs:
+        got = merged(pair["a"], pair["b"])
+        if pair["same"] and got:
+            report.true_pos += 1
+        elif pair["same"]:
+            report.false_neg += 1
+            report.errors.append({"error": "not merged", "kind": pair["kind"], "a": pair["a"]["id"]})
+        elif got:
+            report.false_pos += 1
+            report.errors.append({"error": "merged", "kind": pair["kind"], "a": pair["a"]["id"]})
+        else:
+            report.true_neg += 1
+    return report
