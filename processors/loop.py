@@ -156,6 +156,7 @@ class StreamLoop:
         self.stopping = threading.Event()
         self._retries = 0
         self._revoked: set[TopicPartition] = set()
+        self._assigned: list[TopicPartition] = []
 
     # -- rebalance ---------------------------------------------------------------------------------------------
     def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
@@ -173,8 +174,7 @@ class StreamLoop:
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         self._revoked.difference_update(assigned)
         log.info("partitions assigned", extra={"partitions": sorted(p.partition for p in assigned)})
-        if self.on_assigned is not None:
-            self.on_assigned(assigned)
+        self._assigned.extend(assigned)  # handled by the loop thread after the poll: no blocking calls in here
 
     # -- loop --------------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -182,6 +182,10 @@ class StreamLoop:
         try:
             while not self.stopping.is_set():
                 records = self._poll_batch()
+                if self._assigned:
+                    assigned, self._assigned = self._assigned, []
+                    if self.on_assigned is not None:
+                        self.on_assigned(assigned)  # before any record of those partitions is transformed
                 if records:
                     self._process_with_retry(records)
                 self._update_lag()
