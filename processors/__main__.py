@@ -251,9 +251,10 @@ def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     consumer = make_consumer(settings.kafka_bootstrap_servers, None)
+    topic = settings.events_loop.output_topic if args.events else settings.loop.output_topic
     try:
-        follow(consumer, settings.loop.output_topic, sys.stdout, args.json, args.from_beginning, args.max,
-               args.idle_timeout, lambda: stopping)  # fmt: skip
+        follow(consumer, topic, sys.stdout, args.json, args.from_beginning, args.max, args.idle_timeout,
+               lambda: stopping, events=args.events)  # fmt: skip
     finally:
         consumer.close()
     return 0
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_METRICS_PORT), 0 = off")
     p = sub.add_parser("tail", help="follow the incidents topic and print incidents as they arrive")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    p.add_argument("--events", action="store_true", help="follow the events topic (one record per event)")
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest incident, not the newest")
     p.add_argument("--max", type=int, default=None, help="stop after this many incidents")
     p.add_argument("--idle-timeout", type=float, default=None, help="stop after this many seconds without one")

@@ -60,7 +60,7 @@ class MergeSettings(BaseSettings):
     window_days: int = Field(default=7, ge=1, le=365, description="events this far behind the newest are closed")
     date_slack_days: int = Field(default=1, ge=0, le=7)
     place_km: float = Field(default=5.0, gt=0, le=50)
-    metrics_port: int = Field(default=9103, ge=0, le=65535)
+    metrics_port: int = Field(default=9104, ge=0, le=65535)
 
 
 class MetricsSettings(BaseSettings):

@@ -2,7 +2,8 @@
 """The whole pipeline on one machine: `make run` (real feeds) and `make demo` (the seeds, served on loopback).
 
 Starts the local Apache Kafka unless KAFKA_BOOTSTRAP_SERVERS names one, creates the topics, starts the ingest
-service and two processor workers (each with its metrics endpoint), and shows incidents as they arrive.
+service, two processor workers and the events stage (each with its metrics endpoint), and shows incidents as they
+arrive (`make demo`: the consolidated events, one record per event with its sources).
 Ctrl-C (or SIGTERM) stops everything cleanly: services get SIGTERM, then the broker we started is stopped.
 """
 
@@ -29,6 +30,7 @@ from ingest.contract.broker import ensure_topics  # noqa: E402
 KAFKA = REPO / "deploy" / "kafka" / "local_kafka.py"
 INGEST_METRICS_PORT = int(os.environ.get("INGEST_METRICS_PORT", "9101"))
 WORKER_METRICS_PORTS = (9102, 9103)
+EVENTS_METRICS_PORT = 9104
 
 
 def start_broker() -> tuple[str, bool]:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     http: ThreadingHTTPServer | None = None
     workdir = Path(tempfile.mkdtemp(prefix="idlib-stack-"))
     try:
-        ensure_topics(bootstrap, dict(topics.DEFAULT_PARTITIONS))
+        ensure_topics(bootstrap, dict(topics.DEFAULT_PARTITIONS), compacted=topics.COMPACTED)
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PYTHONUNBUFFERED": "1"}
         ingest_env = {**env, "INGEST_METRICS_PORT": str(INGEST_METRICS_PORT)}
         if args.mode == "demo":
@@ -117,7 +119,12 @@ def main(argv: list[str] | None = None) -> int:
                 children.append(subprocess.Popen([sys.executable, "-m", "processors", "worker"], cwd=REPO,
                                                  env={**env, "PROCESSOR_METRICS_PORT": str(port)}, stdout=out,
                                                  stderr=subprocess.STDOUT))  # fmt: skip
+        with (logs / "events.log").open("ab") as out:
+            children.append(subprocess.Popen([sys.executable, "-m", "processors", "events"], cwd=REPO,
+                                             env={**env, "PROCESSOR_EVENTS_METRICS_PORT": str(EVENTS_METRICS_PORT)},
+                                             stdout=out, stderr=subprocess.STDOUT))  # fmt: skip
         tail_cmd = [sys.executable, "-m", "processors", "tail"] + (["--json"] if args.json else [])
+        tail_cmd += ["--events"] if args.mode == "demo" else []
         if args.max_incidents:
             tail_cmd += ["--max", str(args.max_incidents)]
         tail = subprocess.Popen(tail_cmd, cwd=REPO, env=env)
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             children.append(subprocess.Popen([sys.executable, "-m", "ingest"], cwd=REPO, env=ingest_env, stdout=out,
                                              stderr=subprocess.STDOUT))  # fmt: skip
         print(f"ingest metrics :{INGEST_METRICS_PORT}/metrics, workers :{WORKER_METRICS_PORTS[0]} and "
-              f":{WORKER_METRICS_PORTS[1]}; service logs in {logs}; Ctrl-C stops everything", flush=True)  # fmt: skip
+              f":{WORKER_METRICS_PORTS[1]}, events :{EVENTS_METRICS_PORT}; service logs in {logs}; "
+              "Ctrl-C stops everything", flush=True)  # fmt: skip
         signal.signal(signal.SIGTERM, lambda *_: tail.send_signal(signal.SIGINT))
         try:
             tail.wait()
