@@ -25,6 +25,7 @@ from ingest.contract import Actor, ArticleSnapshot, Event, EventSource, Incident
 from processors.merge import same_place
 
 UNIDENTIFIED = "Unidentified armed group"
+CLOSE_EVERY = 256  # snapshots between window sweeps while the newest date stands still
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
 
 
 def _same_record(a: Event | None, b: Event) -> bool:
-    return a is not None and a.model_dump(exclude={"revision"}) == b.model_dump(exclude={"revision"})
+    return a is not None and a == b.model_copy(update={"revision": a.revision})
 
 
 @dataclass
@@ -164,8 +165,11 @@ class Consolidator:
     events: dict[str, _Open] = field(default_factory=dict)
     contributions: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # article -> (revision, events)
     watermark: date | None = None
+    by_day: dict[date, set[str]] = field(default_factory=dict)  # member dates -> events (may hold stale ids)
     merges: int = 0
     retractions: int = 0
+    _closed_at: date | None = None
+    _since_close: int = 0
 
     def apply(self, article_id: str, snapshot: ArticleSnapshot | None) -> list[Change]:
         """One snapshot (None: the article was withdrawn) -> the event records it changed, in a stable order."""
@@ -194,6 +198,7 @@ class Consolidator:
                 else:
                     self.merges += 1
                 event.members[article_id] = member
+                self.by_day.setdefault(incident.date, set()).add(event.event_id)
                 joined.append(event.event_id)
                 touched.append(event.event_id)
                 self.watermark = max(self.watermark or incident.date, incident.date)
@@ -203,7 +208,10 @@ class Consolidator:
         return changes + self._close()
 
     def _best(self, incident: Incident, article_id: str) -> _Open | None:
-        found = [e for e in self.events.values() if compatible(e, incident, article_id, self.rules)]
+        slack = self.rules.date_slack_days
+        ids = {i for d in range(-slack, slack + 1) for i in self.by_day.get(incident.date + timedelta(days=d), ())}
+        events = [self.events[i] for i in sorted(ids) if i in self.events]
+        found = [e for e in events if compatible(e, incident, article_id, self.rules)]
         if not found:
             return None
         return min(found, key=lambda e: (_distance_days(e, incident), -len(e.members), e.event_id))
@@ -225,10 +233,14 @@ class Consolidator:
 
     def _close(self) -> list[Change]:
         """Events wholly older than the window leave memory; a retracted one's key is deleted (its retention ends)."""
-        if self.watermark is None:
-            return []
+        self._since_close += 1
+        if self.watermark is None or (self.watermark == self._closed_at and self._since_close < CLOSE_EVERY):
+            return []  # when the newest date moves, and now and then for late reports that founded old events
+        self._closed_at, self._since_close = self.watermark, 0
         horizon = self.watermark - timedelta(days=self.rules.window_days)
         closed = [e for e in self.events.values() if e.last is not None and (e.last.date_end or e.last.date) < horizon]
+        for day in [d for d in self.by_day if d < horizon - timedelta(days=self.rules.date_slack_days)]:
+            del self.by_day[day]
         out: list[Change] = []
         for event in closed:
             del self.events[event.event_id]

@@ -69,7 +69,16 @@ class EventsTransform:
         return self.states.setdefault((topic, partition), Consolidator(self.rules))
 
     def __call__(self, records: Sequence[Any]) -> list[Result]:
-        return [self._one(record) for record in records]
+        """Each record's result; an event changed several times in one batch is published once, at its last state
+        (the events topic is compacted: the intermediate records would be superseded anyway)."""
+        results = [self._one(record) for record in records]
+        last: dict[bytes | None, int] = {}
+        for i, result in enumerate(results):
+            for message in result.messages:
+                last[message.key] = i
+        for i, result in enumerate(results):
+            result.messages = [m for m in result.messages if last[m.key] == i]
+        return results
 
     def _one(self, record: Any) -> Result:
         where = (record.topic, record.partition, record.offset)

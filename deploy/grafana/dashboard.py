@@ -45,6 +45,15 @@ PANELS: list[tuple[str, str, list[tuple[str, str]], str, int, int]] = [
     ("Batch stages p95", "timeseries", [("{{stage}}", "histogram_quantile(0.95, sum by (le, stage) "
                                                       "(rate(idlib_processor_stage_duration_seconds_bucket[5m])))")],
      "s", 12, 8),
+    ("Active events (one per real event)", "stat", [("active", "sum(idlib_events_active)")], "none", 6, 4),
+    ("Events held in state", "stat", [("events", "sum(idlib_events_state_events)"),
+                                      ("articles", "sum(idlib_events_state_articles)")], "none", 6, 4),
+    ("Event merges and retractions (per 15 min)", "timeseries", [
+        ("merges", "sum(increase(idlib_events_merges_total[15m]))"),
+        ("retractions", "sum(increase(idlib_events_retractions_total[15m]))"),
+    ], "none", 12, 8),
+    ("Consolidation lag (snapshots behind)", "timeseries",
+     [("partition {{partition}}", "max by (partition) (idlib_events_consumer_lag)")], "none", 12, 8),
     ("Page fetch and clean p95", "timeseries", [
         ("fetch {{kind}}", "histogram_quantile(0.95, sum by (le, kind) (rate(idlib_ingest_fetch_duration_seconds_bucket[5m])))"),
         ("clean", "histogram_quantile(0.95, sum by (le) (rate(idlib_ingest_clean_duration_seconds_bucket[5m])))"),

@@ -78,7 +78,7 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
                                               processes: list[subprocess.Popen[bytes]]) -> None:  # fmt: skip
     prometheus_bin = shutil.which("prometheus")
     assert prometheus_bin, "prometheus not installed (make test installs the Debian package)"
-    ensure_topics(kafka_bootstrap, dict(topics.DEFAULT_PARTITIONS))  # what compose's kafka-init does
+    ensure_topics(kafka_bootstrap, dict(topics.DEFAULT_PARTITIONS), compacted=topics.COMPACTED)  # kafka-init
     http, base = serve_seeds()
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - {{id: seeds, url: '{base}/feed.xml', source_name: Seeds, "
@@ -99,6 +99,13 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
                 processes.append(subprocess.Popen([str(ENTRYPOINT), *service["command"]], env=env, cwd=tmp_path,
                                                   stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
             ports[f"processor-{replica}"] = port
+        events_service = compose_service("events")
+        ports["events"] = free_port()
+        events_env = {**common, **events_service["environment"], "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                      "PROCESSOR_EVENTS_METRICS_PORT": str(ports["events"]), "HEALTHCHECK_PORT": str(ports["events"])}  # fmt: skip
+        with (tmp_path / "events.log").open("ab") as log:
+            processes.append(subprocess.Popen([str(ENTRYPOINT), *events_service["command"]], env=events_env,
+                                              cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
         ingest_service = compose_service("ingest")
         ports["ingest"] = free_port()
         ingest_env = {**common, **ingest_service["environment"], "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -112,7 +119,8 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
         config["rule_files"] = [str(DEPLOY / "prometheus" / "alerts.yml")]
         for job in config["scrape_configs"]:
             job.pop("dns_sd_configs", None)
-            names = ["ingest"] if job["job_name"] == "idlib-ingest" else ["processor-1", "processor-2"]
+            names = {"idlib-ingest": ["ingest"], "idlib-events": ["events"]}.get(job["job_name"],
+                                                                                ["processor-1", "processor-2"])  # fmt: skip
             job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[n]}" for n in names]}]
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         prom_port = free_port()
@@ -123,7 +131,7 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
                                                f"--web.listen-address=127.0.0.1:{prom_port}"],
                                               stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
         wait_for(lambda: len([t for t in get_json(f"{prom}/api/v1/targets")["data"]["activeTargets"]
-                              if t["health"] == "up"]) == 2, 120, "both workers scraped")  # fmt: skip
+                              if t["health"] == "up"]) == 3, 120, "both workers and the events stage scraped")  # fmt: skip
         with (tmp_path / "ingest.log").open("ab") as log:
             processes.append(subprocess.Popen([str(ENTRYPOINT), *ingest_service["command"]], env=ingest_env,
                                               cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT))  # fmt: skip

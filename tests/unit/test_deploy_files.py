@@ -13,7 +13,7 @@ import jsonschema
 import yaml
 
 from ingest.metrics import IngestMetrics
-from processors.metrics import ProcessorMetrics
+from processors.metrics import EventsMetrics, ProcessorMetrics
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
@@ -34,7 +34,7 @@ def test_compose_validates_against_the_compose_specification() -> None:
     services = compose["services"]
     assert services["processor"]["deploy"]["replicas"] == 2
     assert services["kafka"]["image"].startswith("apache/kafka:")
-    assert {"kafka", "kafka-init", "ingest", "processor", "prometheus", "grafana"} <= set(services)
+    assert {"kafka", "kafka-init", "ingest", "processor", "events", "prometheus", "grafana"} <= set(services)
     cluster_id = re.search(r":-([^}]+)}", services["kafka"]["environment"]["CLUSTER_ID"])
     assert cluster_id and re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id.group(1)), "KRaft needs a base64 UUID"
 
@@ -64,7 +64,11 @@ def test_dashboard_json_is_generated_and_current() -> None:
 
 def exported_names() -> set[str]:
     names = {"up"}
-    for registry in (IngestMetrics.create(feed_ids=["x"]).registry, ProcessorMetrics.create().registry):
+    for registry in (
+        IngestMetrics.create(feed_ids=["x"]).registry,
+        ProcessorMetrics.create().registry,
+        EventsMetrics.create().registry,
+    ):
         for family in registry.collect():
             names.add(family.name)  # labelled gauges have no samples until first set
             names.update(sample.name for sample in family.samples)
