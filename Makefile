@@ -67,6 +67,7 @@ bench: install kafka-jars model-check
 	$(BIN)/python tests/benchmarks/bench_extract.py $(if $(TEXTS),--texts $(TEXTS))
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_worker.py $(if $(TEXTS),--texts $(TEXTS))
+	$(BIN)/python tests/benchmarks/bench_events.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
