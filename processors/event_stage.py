@@ -33,13 +33,11 @@ def decode_snapshot(record: Any) -> ArticleSnapshot | None:
     if version is not None and (not version.isdigit() or int(version) not in SUPPORTED_SCHEMA_VERSIONS):
         raise DeadLetter("unknown_schema_version", f"schema_version header {version!r}", "SchemaVersionError")
     try:
-        payload = json.loads(record.value.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeadLetter("undecodable", f"not UTF-8 JSON: {exc}", type(exc).__name__) from exc
-    try:
-        snapshot = ArticleSnapshot.model_validate(payload)
+        snapshot = ArticleSnapshot.model_validate_json(record.value)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first.get("type") in {"json_invalid", "json_type"}:
+            raise DeadLetter("undecodable", f"not UTF-8 JSON: {first.get('msg')}", "JSONDecodeError") from exc
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise DeadLetter("invalid_snapshot", f"{where}: {first.get('msg')}", "ValidationError") from exc
     if record.key and record.key.decode("utf-8", "replace") != snapshot.article_id:
