@@ -235,6 +235,27 @@ def cmd_events(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Events (an `events` output file) -> ACLED-style CSV, GeoJSON or JSON lines; active events unless --all."""
+    from ingest.contract import Event
+    from processors.export import render, selected
+
+    if args.input is None:
+        raise ConfigurationError("export reads an events file: pass --input EVENTS.jsonl (- for stdin)")
+    events = []
+    with _open(args.input, "r", sys.stdin) as source:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(Event.model_validate_json(line))
+            except ValidationError as exc:
+                log.warning("bad input line", extra={"line": number, "reason": str(exc.errors()[0].get("msg"))})
+    with _open(args.output, "w", sys.stdout) as out:
+        out.write(render(selected(events, include_retracted=args.all), args.format))
+    return 0
+
+
 def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """Follow the incidents topic and print a table (or JSON lines)."""
     import signal
@@ -278,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", default=None, help="offline: `extract` output JSONL (- for stdin)")
     p.add_argument("--output", "-o", default=None, help="offline: events JSONL (default stdout)")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_EVENTS_METRICS_PORT)")
+    p = sub.add_parser("export", help="events -> ACLED-style CSV, GeoJSON or JSON lines")
+    p.add_argument("--format", choices=["acled-csv", "geojson", "jsonl"], default="acled-csv")
+    p.add_argument("--input", "-i", default=None, help="an `events` output file (- for stdin)")
+    p.add_argument("--output", "-o", default=None, help="output file (default stdout)")
+    p.add_argument("--all", action="store_true", help="include retracted events")
     p = sub.add_parser("eval", help="score extraction against a labelled gold JSONL file")
     p.add_argument("--gold", required=True)
     p.add_argument("--errors", default=None, help="write per-document mistakes as JSONL here")
@@ -293,12 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: bad configuration: {exc}", file=sys.stderr)
         return 2
     data_on_stdout = (
-        args.command in ("extract", "events")
+        args.command in ("extract", "events", "export")
         and getattr(args, "output", None) in (None, "-")
-        and (args.command == "extract" or args.input is not None)
+        and (args.command != "events" or args.input is not None)
     )
     jsonlog.configure(settings.log_level, sys.stderr if data_on_stdout else None)
-    handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail, "events": cmd_events}
+    handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail, "events": cmd_events,
+                "export": cmd_export}  # fmt: skip
     try:
         return handlers[args.command](args, settings)
     except ConfigurationError as exc:

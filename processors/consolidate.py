@@ -165,7 +165,7 @@ class Consolidator:
     events: dict[str, _Open] = field(default_factory=dict)
     contributions: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # article -> (revision, events)
     watermark: date | None = None
-    by_day: dict[date, set[str]] = field(default_factory=dict)  # member dates -> events (may hold stale ids)
+    by_day: dict[tuple[date, str], set[str]] = field(default_factory=dict)  # (member date, type) -> events
     merges: int = 0
     retractions: int = 0
     _closed_at: date | None = None
@@ -198,7 +198,7 @@ class Consolidator:
                 else:
                     self.merges += 1
                 event.members[article_id] = member
-                self.by_day.setdefault(incident.date, set()).add(event.event_id)
+                self.by_day.setdefault((incident.date, incident.event_type), set()).add(event.event_id)
                 joined.append(event.event_id)
                 touched.append(event.event_id)
                 self.watermark = max(self.watermark or incident.date, incident.date)
@@ -209,7 +209,10 @@ class Consolidator:
 
     def _best(self, incident: Incident, article_id: str) -> _Open | None:
         slack = self.rules.date_slack_days
-        ids = {i for d in range(-slack, slack + 1) for i in self.by_day.get(incident.date + timedelta(days=d), ())}
+        kind = incident.event_type
+        ids = {
+            i for d in range(-slack, slack + 1) for i in self.by_day.get((incident.date + timedelta(days=d), kind), ())
+        }
         events = [self.events[i] for i in sorted(ids) if i in self.events]
         found = [e for e in events if compatible(e, incident, article_id, self.rules)]
         if not found:
@@ -239,8 +242,8 @@ class Consolidator:
         self._closed_at, self._since_close = self.watermark, 0
         horizon = self.watermark - timedelta(days=self.rules.window_days)
         closed = [e for e in self.events.values() if e.last is not None and (e.last.date_end or e.last.date) < horizon]
-        for day in [d for d in self.by_day if d < horizon - timedelta(days=self.rules.date_slack_days)]:
-            del self.by_day[day]
+        for key in [k for k in self.by_day if k[0] < horizon - timedelta(days=self.rules.date_slack_days)]:
+            del self.by_day[key]
         out: list[Change] = []
         for event in closed:
             del self.events[event.event_id]
