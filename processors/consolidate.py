@@ -53,7 +53,9 @@ class Member:
 class _Open:
     event_id: str
     members: dict[str, Member] = field(default_factory=dict)  # article_id -> member
-    last: Event | None = None  # the record last emitted
+    version: int = 0  # +1 each time a source joins, leaves or is revised: the record's revision
+    last_date: date | None = None  # the newest date its members ever had (closing does not depend on emission)
+    last: Event | None = None  # the record last emitted (a retraction repeats it with status retracted)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,6 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
     )  # fmt: skip
 
 
-def _same_record(a: Event | None, b: Event) -> bool:
-    return a is not None and a == b.model_copy(update={"revision": a.revision})
-
-
 @dataclass
 class Consolidator:
     """The working state of one partition: open events and each article's contribution."""
@@ -170,9 +168,21 @@ class Consolidator:
     retractions: int = 0
     _closed_at: date | None = None
     _since_close: int = 0
+    _final: dict[str, Event] = field(default_factory=dict)  # records of events closed before they were taken
 
     def apply(self, article_id: str, snapshot: ArticleSnapshot | None) -> list[Change]:
         """One snapshot (None: the article was withdrawn) -> the event records it changed, in a stable order."""
+        touched = self.touch(article_id, snapshot)
+        changes: list[Change] = []
+        for item in touched:
+            change = item if isinstance(item, Tombstone) else self.record(item)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def touch(self, article_id: str, snapshot: ArticleSnapshot | None) -> list[str | Tombstone]:
+        """Applies a snapshot to the state; returns the ids of the events it changed (then the tombstones of events
+        whose retention ended). Their records come from record(): a caller may take them once per batch."""
         held = self.contributions.get(article_id)
         if snapshot is not None and held is not None and snapshot.revision < held[0]:
             return []  # an older revision arriving late changes nothing
@@ -180,8 +190,15 @@ class Consolidator:
         _, previous = self.contributions.pop(article_id, (0, []))
         for event_id in previous:
             event = self.events.get(event_id)
-            if event is not None and event.members.pop(article_id, None) is not None:
-                touched.append(event_id)
+            if event is None or article_id not in event.members:
+                continue
+            if len(event.members) == 1 and (event.last is None or event.last.revision != event.version):
+                # its last source leaves before its record was taken: keep what the retraction will repeat
+                event.last = aggregate(event, self.rules).model_copy(update={"revision": event.version})
+            del event.members[article_id]
+            touched.append(event_id)
+            if not event.members:
+                self.retractions += 1
         joined: list[str] = []
         if snapshot is not None:
             outlet = outlet_of(snapshot)
@@ -198,14 +215,40 @@ class Consolidator:
                 else:
                     self.merges += 1
                 event.members[article_id] = member
+                event.last_date = max(event.last_date or incident.date, incident.date)
                 self.by_day.setdefault((incident.date, incident.event_type), set()).add(event.event_id)
                 joined.append(event.event_id)
                 touched.append(event.event_id)
                 self.watermark = max(self.watermark or incident.date, incident.date)
             if joined:
                 self.contributions[article_id] = (snapshot.revision, joined)
-        changes = [c for event_id in dict.fromkeys(touched) if (c := self._emit(self.events[event_id])) is not None]
-        return changes + self._close()
+        unique = list(dict.fromkeys(touched))
+        for event_id in unique:
+            self.events[event_id].version += 1
+        return [*unique, *self._close()]
+
+    def record(self, event_id: str) -> Event | None:
+        """The event's current record (retracted when its sources are gone); None when there is nothing to say."""
+        event = self.events.get(event_id)
+        if event is None:
+            return self._final.pop(event_id, None)
+        if event.members:
+            record = aggregate(event, self.rules)
+        elif event.last is not None:
+            record = event.last.model_copy(update={"status": "retracted", "sources": [], "source_count": 0,
+                                                   "article_count": 0, "confidence": 0.0})  # fmt: skip
+        else:
+            return None  # founded and emptied before it was ever published
+        record = record.model_copy(update={"revision": event.version})
+        event.last = record
+        return record
+
+    def settle(self) -> None:
+        """Gives every held event its current record (after a rebuild, so that a later retraction can repeat it)."""
+        for event_id, event in self.events.items():
+            if event.members:
+                self.record(event_id)
+        self._final.clear()
 
     def _best(self, incident: Incident, article_id: str) -> _Open | None:
         slack = self.rules.date_slack_days
@@ -219,35 +262,24 @@ class Consolidator:
             return None
         return min(found, key=lambda e: (_distance_days(e, incident), -len(e.members), e.event_id))
 
-    def _emit(self, event: _Open) -> Event | None:
-        if event.members:
-            record = aggregate(event, self.rules)
-        elif event.last is not None and event.last.status == "active":
-            record = event.last.model_copy(update={"status": "retracted", "sources": [], "source_count": 0,
-                                                   "article_count": 0, "confidence": 0.0})  # fmt: skip
-            self.retractions += 1
-        else:
-            return None
-        if _same_record(event.last, record):
-            return None
-        record = record.model_copy(update={"revision": (event.last.revision + 1) if event.last else 1})
-        event.last = record
-        return record
-
-    def _close(self) -> list[Change]:
+    def _close(self) -> list[Tombstone]:
         """Events wholly older than the window leave memory; a retracted one's key is deleted (its retention ends)."""
         self._since_close += 1
         if self.watermark is None or (self.watermark == self._closed_at and self._since_close < CLOSE_EVERY):
             return []  # when the newest date moves, and now and then for late reports that founded old events
         self._closed_at, self._since_close = self.watermark, 0
         horizon = self.watermark - timedelta(days=self.rules.window_days)
-        closed = [e for e in self.events.values() if e.last is not None and (e.last.date_end or e.last.date) < horizon]
+        closed = [e for e in self.events.values() if e.last_date is not None and e.last_date < horizon]
         for key in [k for k in self.by_day if k[0] < horizon - timedelta(days=self.rules.date_slack_days)]:
             del self.by_day[key]
-        out: list[Change] = []
+        out: list[Tombstone] = []
         for event in closed:
+            if event.members and (event.last is None or event.last.revision != event.version):
+                self._final[event.event_id] = aggregate(event, self.rules).model_copy(
+                    update={"revision": event.version}
+                )
             del self.events[event.event_id]
-            if event.last is not None and event.last.status == "retracted":
+            if not event.members:
                 out.append(Tombstone(event.event_id))
         if closed:
             gone = {e.event_id for e in closed}

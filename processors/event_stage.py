@@ -61,28 +61,49 @@ class EventsTransform:
         self.rules = rules
         self.metrics = metrics
         self.states: dict[tuple[str, int], Consolidator] = {}
-        self._pending: dict[tuple[str, int, int], Result] = {}
+        self._pending: dict[tuple[str, int, int], Result] = {}  # results kept until their batch is committed
+        self._done: set[tuple[str, int, int]] = set()
 
     def state(self, topic: str, partition: int) -> Consolidator:
         return self.states.setdefault((topic, partition), Consolidator(self.rules))
 
     def __call__(self, records: Sequence[Any]) -> list[Result]:
-        """Each record's result; an event changed several times in one batch is published once, at its last state
-        (the events topic is compacted: the intermediate records would be superseded anyway)."""
-        results = [self._one(record) for record in records]
-        last: dict[bytes | None, int] = {}
-        for i, result in enumerate(results):
-            for message in result.messages:
-                last[message.key] = i
-        for i, result in enumerate(results):
-            result.messages = [m for m in result.messages if last[m.key] == i]
+        """Each record's result. Records are taken once per batch: an event changed by several snapshots of the batch
+        is published once, at its last state, with the result of the last of them (the topic is compacted)."""
+        results: list[Result] = []
+        last: dict[tuple[tuple[str, int], str], int] = {}
+        touched: list[list[str | Tombstone]] = []
+        for i, record in enumerate(records):
+            result, items = self._one(record)
+            results.append(result)
+            touched.append(items)
+            for item in items:
+                last[((record.topic, record.partition), item.event_id if isinstance(item, Tombstone) else item)] = i
+        for i, (record, items) in enumerate(zip(records, touched, strict=True)):
+            if results[i].dead is not None or (record.topic, record.partition, record.offset) in self._done:
+                continue
+            state = self.state(record.topic, record.partition)
+            changes: list[Change] = []
+            for item in items:
+                key = item.event_id if isinstance(item, Tombstone) else item
+                if last[((record.topic, record.partition), key)] != i:
+                    continue
+                change = item if isinstance(item, Tombstone) else state.record(item)
+                if change is not None:
+                    changes.append(change)
+            results[i].messages = [event_message(c) for c in changes]
+            results[i].outcome = "changed" if changes else "unchanged"
+            merges, retractions = results[i].detail
+            results[i].detail = (changes, merges, retractions)
+            self._done.add((record.topic, record.partition, record.offset))
         return results
 
-    def _one(self, record: Any) -> Result:
+    def _one(self, record: Any) -> tuple[Result, list[str | Tombstone]]:
         where = (record.topic, record.partition, record.offset)
         if where in self._pending:
-            return self._pending[where]
+            return self._pending[where], []
         result = Result(record)
+        items: list[str | Tombstone] = []
         try:
             snapshot = decode_snapshot(record)
         except DeadLetter as dead:
@@ -91,12 +112,10 @@ class EventsTransform:
             state = self.state(record.topic, record.partition)
             merges, retractions = state.merges, state.retractions
             article_id = snapshot.article_id if snapshot is not None else record.key.decode("utf-8", "replace")
-            changes = state.apply(article_id, snapshot)
-            result.messages = [event_message(c) for c in changes]
-            result.outcome = "changed" if changes else "unchanged"
-            result.detail = (changes, state.merges - merges, state.retractions - retractions)
+            items = state.touch(article_id, snapshot)
+            result.detail = (state.merges - merges, state.retractions - retractions)
         self._pending[where] = result
-        return result
+        return result, items
 
     def rebuild(self, topic: str, partition: int, records: Iterable[Any]) -> int:
         """Replays the committed part of a partition into a fresh state, publishing nothing."""
@@ -107,17 +126,21 @@ class EventsTransform:
                 snapshot = decode_snapshot(record)
             except DeadLetter:
                 continue  # it was dead-lettered when first consumed
-            state.apply(snapshot.article_id if snapshot else record.key.decode("utf-8", "replace"), snapshot)
+            state.touch(snapshot.article_id if snapshot else record.key.decode("utf-8", "replace"), snapshot)
             count += 1
+        state.settle()
         return count
 
     def drop(self, topic: str, partition: int) -> None:
         self.states.pop((topic, partition), None)
         self._pending = {k: v for k, v in self._pending.items() if (k[0], k[1]) != (topic, partition)}
+        self._done = {k for k in self._done if (k[0], k[1]) != (topic, partition)}
 
     def after_commit(self, results: Sequence[Result]) -> None:
         for result in results:
-            self._pending.pop((result.record.topic, result.record.partition, result.record.offset), None)
+            where = (result.record.topic, result.record.partition, result.record.offset)
+            self._pending.pop(where, None)
+            self._done.discard(where)
             if self.metrics is not None and result.detail is not None:
                 changes, merges, retractions = result.detail
                 self.metrics.merges.inc(merges)
@@ -209,7 +232,7 @@ def run_offline_events(source: IO[str], sink: IO[str], rules: MergeRules, region
             log.warning("bad input line", extra={"line": number, "reason": str(exc)[:200]})
             continue
         record = Record("-", 0, number, snapshot.article_id.encode(), snapshot.model_dump_json().encode())
-        for change in transform([record])[0].detail[0]:
+        for change in transform([record])[0].detail[0]:  # batches of one: every record as it comes
             if not isinstance(change, Tombstone):  # offline keeps retracted events past their retention
                 final[change.event_id] = change
     for event_id in sorted(final):
