@@ -220,7 +220,7 @@ class Event(_Message):
 
     event_id: str = Field(description="Set when the event is first seen; unchanged as sources join or leave.")
     status: Literal["active", "retracted"]
-    revision: int = Field(ge=1, description="+1 each time the record changes.")
+    revision: int = Field(ge=1, description="+1 each time a source joins, leaves or is revised.")
     event_type: EventType
     sub_event_type: SubEventType
     date: date
