@@ -8,6 +8,6 @@ case "$command" in
   ingest) exec idlib-ingest "$@" ;;
   worker | processor) exec idlib-processor worker "$@" ;;
   tail) exec idlib-processor tail "$@" ;;
-  extract | eval | events | export) exec idlib-processor "$command" "$@" ;;
+  extract | eval | events | export | sink) exec idlib-processor "$command" "$@" ;;
   *) exec "$command" "$@" ;;
 esac

