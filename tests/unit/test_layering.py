@@ -39,9 +39,10 @@ def test_only_broker_module_imports_kafka() -> None:
 
 # Pure transforms: no broker, no network, no metrics; side effects stay at the edges (loop, worker, services).
 PURE = ("actors", "casualties", "dates", "decode", "documents", "evaluate", "events", "extract", "lexicon", "records",
-        "resources", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve", "geo/incident_place")  # fmt: skip
-EDGES = ("kafka", "httpx", "prometheus_client", "ingest.contract.broker", "processors.loop", "processors.worker",
-         "processors.metrics")  # fmt: skip
+        "resources", "merge", "consolidate", "export", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve",
+        "geo/incident_place")  # fmt: skip
+EDGES = ("kafka", "httpx", "prometheus_client", "psycopg", "ingest.contract.broker", "processors.loop",
+         "processors.worker", "processors.metrics", "processors.db")  # fmt: skip
 
 
 def _closure(module: str) -> set[str]:
@@ -91,3 +92,13 @@ def test_every_geo_module_states_its_role() -> None:
     for path in (REPO / "processors" / "geo").glob("*.py"):
         doc = _ast.get_docstring(_ast.parse(path.read_text(encoding="utf-8")))
         assert doc and doc.strip(), path.name
+
+
+def test_only_the_db_module_imports_psycopg() -> None:
+    owners = {
+        str(path.relative_to(REPO))
+        for pkg in ("ingest", "processors")
+        for path in (REPO / pkg).rglob("*.py")
+        if any(m == "psycopg" or m.startswith("psycopg.") for m in imported_modules(path))
+    }
+    assert owners == {"processors/db.py"}
