@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -268,7 +268,7 @@ def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """Events -> PostgreSQL (DATABASE_URL). With --input: an `events` output file; else the sink service."""
     import signal
 
-    from processors.sink import DatabaseSink, decode_events
+    from processors.sink import DatabaseSink, count_watches, decode_events
 
     if not settings.database_url:
         raise ConfigurationError("the sink needs DATABASE_URL (postgresql://...)")
@@ -287,11 +287,18 @@ def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
 
     from ingest.contract.broker import make_consumer
     from processors.loop import StreamLoop, rebalance_listener
-    from processors.metrics import sink_metrics
+    from processors.metrics import sink_metrics, watch_counter
 
     registry = CollectorRegistry()
     metrics = sink_metrics(registry)
     loop_settings = settings.sink_loop
+    watches: tuple[Any, ...] = ()
+    if loop_settings.watches_file:
+        from processors.resources import load_resources
+        from processors.watches import load_watches
+
+        watches = load_watches(loop_settings.watches_file, load_resources(settings.extraction.data_dir).gazetteer)
+    counter = watch_counter(registry, [w.name for w in watches])
     port = args.metrics_port if args.metrics_port is not None else loop_settings.metrics_port
     if port:
         start_http_server(port, addr=settings.metrics.metrics_host, registry=registry)
@@ -300,7 +307,8 @@ def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     consumer = make_consumer(settings.kafka_bootstrap_servers, loop_settings.group_id, [loop_settings.input_topic],
                              listener=rebalance_listener(lambda: holder[0] if holder else None),
                              max_poll_records=loop_settings.max_batch_records)  # fmt: skip
-    loop = StreamLoop(consumer, sink, decode_events, metrics, loop_settings)
+    loop = StreamLoop(consumer, sink, decode_events, metrics, loop_settings,
+                      after_commit=count_watches(watches, counter))  # fmt: skip
     holder.append(loop)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: loop.stop())

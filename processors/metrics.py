@@ -119,6 +119,15 @@ def sink_metrics(registry: CollectorRegistry | None = None) -> LoopMetrics:
                               SINK_DEAD_LETTER_REASONS)  # fmt: skip
 
 
+def watch_counter(registry: CollectorRegistry, names: Sequence[str]) -> Counter:
+    """idlib_watch_events_total{watch}: label values are the configured watch names only, exported from zero."""
+    counter = Counter("idlib_watch_events_total", "New or updated active events inside each place watch", ["watch"],
+                      registry=registry)  # fmt: skip
+    for name in names:
+        counter.labels(name)
+    return counter
+
+
 @dataclass(frozen=True)
 class ProcessorMetrics:
     """The extraction worker's metrics: its loop's, plus incidents by type and why articles gave none."""

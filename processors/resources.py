@@ -91,7 +91,7 @@ def _node_line(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-def _read_yaml(path: Path, model: type[Model], wrap: str | None = None) -> Model:
+def read_yaml(path: Path, model: type[Model], wrap: str | None = None) -> Model:
     """Parse and validate a YAML file; errors name the file and line. wrap: the model field a top-level list is."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -156,12 +156,12 @@ def _load(folder: str) -> Resources:
     base = Path(folder) if folder else None
     if base is not None and not base.is_dir():
         raise ConfigurationError(f"data folder {folder!r} does not exist")
-    lexicon_file = _read_yaml(_path(base, "lexicon.yaml"), LexiconFile)
+    lexicon_file = read_yaml(_path(base, "lexicon.yaml"), LexiconFile)
     lexicon = Lexicon.from_file(lexicon_file)
-    rules = EventRules.from_file(_read_yaml(_path(base, "events.yaml"), EventsFile))
-    actors = tuple(ActorType.from_spec(s) for s in _read_yaml(_path(base, "actors.yaml"), _Actors, "actors").actors)
+    rules = EventRules.from_file(read_yaml(_path(base, "events.yaml"), EventsFile))
+    actors = tuple(ActorType.from_spec(s) for s in read_yaml(_path(base, "actors.yaml"), _Actors, "actors").actors)
     curated_path = _path(base, "curated_places.yaml")
-    specs = _read_yaml(curated_path, _Curated, "places").places
+    specs = read_yaml(curated_path, _Curated, "places").places
     curated = tuple(CuratedPlace(s.name, tuple(s.aliases), s.lat, s.lon, s.admin1, s.kind, s.geo_precision)
                     for s in specs)  # fmt: skip
     if not any(c.kind == "governorate" and c.admin1 == lexicon.region for c in curated):

@@ -64,6 +64,7 @@ class SinkLoopSettings(LoopSettings):
     snapshot_topic: str = ""
     max_batch_records: int = Field(default=500, ge=1, le=10_000)
     metrics_port: int = Field(default=9105, ge=0, le=65535)
+    watches_file: str | None = Field(default=None, description="place watches YAML (seeds/watches.yaml)")
 
 
 class MergeSettings(BaseSettings):

@@ -35,6 +35,19 @@ def decode_events(records: Sequence[Any]) -> list[Result]:
     return results
 
 
+def count_watches(watches: tuple[Any, ...], counter: Any) -> Any:
+    """The after-commit hook: each stored active event inside a watch counts once per record."""
+    from processors.watches import watching
+
+    def after_commit(results: Sequence[Result]) -> None:
+        for result in results:
+            if result.dead is None and isinstance(result.detail, Event):
+                for name in watching(watches, result.detail):
+                    counter.labels(name).inc()
+
+    return after_commit
+
+
 class DatabaseSink:
     """Writes a batch in one transaction: upserts, deletes, and unreadable records into rejected_events."""
 

@@ -51,7 +51,13 @@ def test_promtool_checks_config_and_rules() -> None:
     assert config.returncode == 0, config.stdout + config.stderr
     rules = subprocess.run([promtool, "check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
                            capture_output=True, text=True, check=False)  # fmt: skip
-    assert rules.returncode == 0 and "5 rules found" in rules.stdout, rules.stdout + rules.stderr
+    assert rules.returncode == 0 and "6 rules found" in rules.stdout, rules.stdout + rules.stderr
+
+
+def test_promtool_rule_tests_fire_the_watch_alert_only_while_events_arrive() -> None:
+    result = subprocess.run([tool("promtool"), "test", "rules", str(DEPLOY / "prometheus" / "alerts_test.yml")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
 
 
 def test_dashboard_json_is_generated_and_current() -> None:
