@@ -13,7 +13,7 @@ import jsonschema
 import yaml
 
 from ingest.metrics import IngestMetrics
-from processors.metrics import EventsMetrics, ProcessorMetrics
+from processors.metrics import EventsMetrics, ProcessorMetrics, sink_metrics, watch_counter
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
@@ -70,10 +70,13 @@ def test_dashboard_json_is_generated_and_current() -> None:
 
 def exported_names() -> set[str]:
     names = {"up"}
+    sink = sink_metrics()
+    watch_counter(sink.registry, ["x"])
     for registry in (
         IngestMetrics.create(feed_ids=["x"]).registry,
         ProcessorMetrics.create().registry,
         EventsMetrics.create().registry,
+        sink.registry,
     ):
         for family in registry.collect():
             names.add(family.name)  # labelled gauges have no samples until first set
