@@ -59,6 +59,7 @@ schemas: install
 
 dashboard: install
 	$(BIN)/python deploy/grafana/dashboard.py
+	$(BIN)/python deploy/grafana/events_dashboard.py
 
 eval: install model-check
 	$(BIN)/idlib-processor eval --gold $(GOLD)

@@ -117,6 +117,8 @@ def test_demo_pipeline_observed_by_prometheus(kafka_bootstrap: str, tmp_path: Pa
         config["global"]["scrape_interval"] = "1s"
         config["global"]["evaluation_interval"] = "1s"
         config["rule_files"] = [str(DEPLOY / "prometheus" / "alerts.yml")]
+        # the sink and its database are observed by Prometheus in test_watches.py
+        config["scrape_configs"] = [j for j in config["scrape_configs"] if j["job_name"] != "idlib-sink"]
         for job in config["scrape_configs"]:
             job.pop("dns_sd_configs", None)
             names = {"idlib-ingest": ["ingest"], "idlib-events": ["events"]}.get(job["job_name"],
