@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ingest.feeds import SKIP_REASONS
 from ingest.fetch import OUTCOMES
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -59,7 +60,8 @@ class IngestMetrics:
                                registry=reg),
             entries_seen=Counter("idlib_ingest_feed_entries_total", "Entries read from feeds", ["feed"], registry=reg),
             entries_skipped=Counter("idlib_ingest_feed_entries_skipped_total",
-                                    "Feed entries dropped for want of a usable link", ["feed"], registry=reg),
+                                    "Feed entries dropped, by reason (no_link, bad_link, not_http, over_cap)",
+                                    ["feed", "reason"], registry=reg),
             publish_failures=Counter("idlib_ingest_publish_failures_total",
                                      "Publish attempts the broker did not acknowledge", registry=reg),
             last_success=Gauge("idlib_ingest_last_successful_poll_timestamp_seconds",
@@ -74,8 +76,10 @@ class IngestMetrics:
             for reason in DROP_REASONS:
                 metrics.extraction_failures.labels(feed, reason)
             for counter in (metrics.published, metrics.dedup_hits, metrics.summary_fallbacks, metrics.bozo_feeds,
-                            metrics.entries_seen, metrics.entries_skipped):  # fmt: skip
+                            metrics.entries_seen):  # fmt: skip
                 counter.labels(feed)
+            for reason in SKIP_REASONS:
+                metrics.entries_skipped.labels(feed, reason)
         for kind in ("feed", "page", "robots"):
             metrics.fetch_duration.labels(kind)
         return metrics

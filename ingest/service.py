@@ -112,17 +112,19 @@ class IngestService:
             self._feed_ok(feed, state, "not_modified")
             return
         self.metrics.fetches.labels(feed.id, "feed", "ok").inc()
-        parsed = parse_feed(response.body, str(response.url), response.content_type)
+        # parsed in a thread: a big feed must not block the other feeds' fetches
+        parsed = await asyncio.to_thread(parse_feed, response.body, str(response.url), response.content_type)
         if parsed.bozo:
             self.metrics.bozo_feeds.labels(feed.id).inc()
             log.warning("malformed feed, using its readable entries",
                         extra={"feed": feed.id, "reason": parsed.bozo_reason, "entries": len(parsed.entries)})  # fmt: skip
         self.metrics.entries_seen.labels(feed.id).inc(len(parsed.entries))
-        if parsed.skipped:
-            self.metrics.entries_skipped.labels(feed.id).inc(parsed.skipped)
-            log.warning(
-                "feed entries without a usable link skipped", extra={"feed": feed.id, "skipped": parsed.skipped}
-            )
+        for reason, count in sorted(parsed.skipped.items()):
+            self.metrics.entries_skipped.labels(feed.id, reason).inc(count)
+            log.warning("feed entries skipped", extra={"feed": feed.id, "reason": reason, "skipped": count})
+        if parsed.bad_dates or parsed.nul_bytes:
+            log.warning("feed repaired", extra={"feed": feed.id, "unreadable_dates_dropped": parsed.bad_dates,
+                                                "nul_bytes_removed": parsed.nul_bytes})  # fmt: skip
         complete = True
         for entry in parsed.entries:
             try:

@@ -59,3 +59,29 @@ def test_bad_feed_list_stops_start_up(tmp_path) -> None:  # type: ignore[no-unty
     bad.write_text("feeds:\n  - {id: 'Bad Id', url: 'ftp://x', source_name: ''}\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="invalid"):
         load_feeds(bad)
+
+
+def _rss(items: str) -> bytes:
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>').encode()
+
+
+def test_a_year_zero_date_drops_the_date_not_the_entry() -> None:
+    from ingest.feeds import parse_feed
+
+    body = _rss("<item><title>a</title><link>https://x.example/a</link><pubDate>Sat, 01 Jan 0000 00:00:00 GMT"
+                "</pubDate></item><item><title>b</title><link>https://x.example/b</link>"
+                "<pubDate>Tue, 11 Feb 2020 09:00:00 GMT</pubDate></item>")  # fmt: skip
+    parsed = parse_feed(body, "https://x.example/feed")
+    assert [e.title for e in parsed.entries] == ["a", "b"]
+    assert parsed.entries[1].published_at is not None and parsed.entries[1].published_at.year == 2020
+
+
+def test_dropped_entries_are_counted_by_reason_and_nul_bytes_removed() -> None:
+    from ingest.feeds import parse_feed
+
+    items = "".join(f"<item><title>{n}</title><link>https://x.example/{n}</link></item>" for n in range(5))
+    body = _rss("<item><title>no link</title></item><item><title>mail</title><link>mailto:a@b.c</link></item>"
+                + items).replace(b"<title>0</title>", b"<title>0\x00</title>")  # fmt: skip
+    parsed = parse_feed(body, "https://x.example/feed", max_entries=5)
+    assert dict(parsed.skipped) == {"no_link": 1, "not_http": 1, "over_cap": 2}
+    assert [e.title for e in parsed.entries] == ["0", "1", "2"] and parsed.nul_bytes == 1
