@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import lxml.etree  # type: ignore[import-untyped]
+import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 
 from ingest.contract.errors import PermanentError
@@ -35,12 +38,26 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _deep_tree(html: str | bytes) -> Any:
+    """The page parsed without libxml2's nesting limit (None when it does not parse)."""
+    try:
+        return lxml.html.fromstring(html, parser=lxml.html.HTMLParser(huge_tree=True, remove_comments=True))
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
 def clean_html(html: str | bytes, url: str | None = None, min_chars: int = 200) -> Cleaned:
     """Main text and metadata of an article page; NoUsableText when fewer than min_chars remain."""
-    raw = trafilatura.extract(
-        html, url=url, output_format="json", with_metadata=True, include_comments=False, include_tables=False,
-        include_links=False, include_images=False, deduplicate=False, favor_precision=True,
-    )  # fmt: skip
+    options: dict[str, Any] = {
+        "url": url, "output_format": "json", "with_metadata": True, "include_comments": False,
+        "include_tables": False, "include_links": False, "include_images": False, "deduplicate": False,
+        "favor_precision": True,
+    }  # fmt: skip
+    raw = trafilatura.extract(html, **options)
+    if not raw:
+        # libxml2 stops at 255 levels of nesting unless told otherwise: a deeply nested page looked empty
+        deep = _deep_tree(html)
+        raw = trafilatura.extract(deep, **options) if deep is not None else None
     if not raw:
         raise NoUsableText("no article text found")
     data = json.loads(raw)

@@ -85,3 +85,13 @@ def test_dropped_entries_are_counted_by_reason_and_nul_bytes_removed() -> None:
     parsed = parse_feed(body, "https://x.example/feed", max_entries=5)
     assert dict(parsed.skipped) == {"no_link": 1, "not_http": 1, "over_cap": 2}
     assert [e.title for e in parsed.entries] == ["0", "1", "2"] and parsed.nul_bytes == 1
+
+
+def test_a_page_nested_deeper_than_libxml2s_limit_still_gives_its_article() -> None:
+    from ingest.clean import clean_html
+
+    sentence = "Regime forces shelled the town of Ariha in Idlib countryside on Monday, killing two civilians. "
+    body = "".join(f"<p>{sentence * 3} Paragraph {n}.</p>" for n in range(4))
+    html = "<html><body>" + "<div>" * 300 + f"<article><h1>Shelling</h1>{body}</article>" + "</div>" * 300
+    cleaned = clean_html(html + "</body></html>", "https://x.example/deep")
+    assert "Paragraph 3." in cleaned.text and cleaned.text.count("Ariha") >= 4
