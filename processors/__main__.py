@@ -317,6 +317,32 @@ def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Re-run extraction over the articles published in [--since, --until) in a consumer group of its own."""
+    import signal
+
+    from processors.backfill import run_backfill
+    from processors.documents import parse_published
+
+    since = parse_published(args.since)
+    until = parse_published(args.until) if args.until else None
+    assert since is not None
+    group = args.group or f"idlib-backfill-{since:%Y%m%dT%H%M}"
+    loop_settings = settings.loop
+    if loop_settings.create_topics:
+        from ingest.contract import topics
+        from ingest.contract.broker import ensure_topics
+
+        wanted = [loop_settings.output_topic, loop_settings.dead_letter_topic, loop_settings.snapshot_topic]
+        ensure_topics(settings.kafka_bootstrap_servers, {n: topics.DEFAULT_PARTITIONS.get(n, 3) for n in wanted if n},
+                      compacted=[loop_settings.snapshot_topic])  # fmt: skip
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    done = run_backfill(settings.kafka_bootstrap_servers, _extractor(settings), settings.loop, since, until, group,
+                        progress=not args.no_progress)  # fmt: skip
+    print(f"backfill {group}: {done} articles", file=sys.stderr)
+    return 0
+
+
 def cmd_tail(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """Follow the incidents topic and print a table (or JSON lines)."""
     import signal
@@ -363,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sink", help="events -> PostgreSQL (DATABASE_URL): a service, or offline with --input")
     p.add_argument("--input", "-i", default=None, help="offline: an `events` output file (- for stdin)")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus port (PROCESSOR_SINK_METRICS_PORT)")
+    p = sub.add_parser("backfill", help="re-run extraction over the articles of a time range (replays the topic)")
+    p.add_argument("--since", required=True, help="first publication time to replay (ISO 8601 or a date)")
+    p.add_argument("--until", default=None, help="stop before this time (default: the end of the topic now)")
+    p.add_argument("--group", default=None, help="consumer group (default idlib-backfill-<since>); reuse it to resume")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p = sub.add_parser("export", help="events -> ACLED-style CSV, GeoJSON or JSON lines")
     p.add_argument("--format", choices=["acled-csv", "geojson", "jsonl"], default="acled-csv")
     p.add_argument("--input", "-i", default=None, help="an `events` output file (- for stdin)")
@@ -389,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     jsonlog.configure(settings.log_level, sys.stderr if data_on_stdout else None)
     handlers = {"extract": cmd_extract, "eval": cmd_eval, "worker": cmd_worker, "tail": cmd_tail, "events": cmd_events,
-                "export": cmd_export, "sink": cmd_sink}  # fmt: skip
+                "export": cmd_export, "sink": cmd_sink, "backfill": cmd_backfill}  # fmt: skip
     try:
         return handlers[args.command](args, settings)
     except ConfigurationError as exc:
