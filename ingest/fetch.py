@@ -19,9 +19,9 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
 
 from ingest.contract.errors import PermanentError, RetriableError
 
@@ -138,11 +138,21 @@ class Response:
         return self.status == 304
 
 
+DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
+MAX_CRAWL_DELAY_SECONDS = 120.0  # a Crawl-delay beyond this is read as this (one page in two minutes per host)
+
+
+def robots_rules(text: str) -> Protego:
+    """robots.txt by protego (RFC 9309: wildcards, $, the longest matching rule wins; Crawl-delay)."""
+    return Protego.parse(text)
+
+
 @dataclass
 class _Host:
     semaphore: asyncio.Semaphore
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_request: float = 0.0
+    crawl_delay: float = 0.0  # the host's robots.txt Crawl-delay, honoured when longer than our own delay
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -203,7 +213,7 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         )  # fmt: skip
         self._hosts: dict[str, _Host] = {}
-        self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._robots: dict[str, tuple[float, Protego | None]] = {}
         self._allowed = [self._network(a) for a in settings.allow_networks]
 
     @staticmethod
@@ -247,21 +257,18 @@ class Fetcher:
         origin = f"{parts.scheme}://{parts.netloc}"
         cached = self._robots.get(origin)
         if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL_SECONDS:
-            parser: RobotFileParser | None = RobotFileParser()
             try:
                 response = await self.get(origin + "/robots.txt", kind="robots")
-                assert parser is not None
-                parser.parse(response.body.decode(response.charset or "utf-8", "replace").splitlines())
+                rules = robots_rules(response.body.decode(response.charset or "utf-8", "replace"))
             except ClientError as exc:  # 401/403: everything disallowed; other 4xx: no rules
-                parser.disallow_all = "401" in str(exc) or "403" in str(exc)  # type: ignore[union-attr]
+                rules = robots_rules(DISALLOW_ALL if "401" in str(exc) or "403" in str(exc) else "")
             except FetchError:
-                parser = None  # unreachable robots.txt: do not cache, allow this time (RFC 9309 section 2.3.1.4)
-            if parser is None:
-                return True
-            self._robots[origin] = (time.monotonic(), parser)
+                return True  # unreachable robots.txt: do not cache, allow this time (RFC 9309 section 2.3.1.4)
+            self._robots[origin] = (time.monotonic(), rules)
+            self._host(origin).crawl_delay = float(rules.crawl_delay(self.settings.user_agent) or 0.0)
             cached = self._robots[origin]
-        rules = cached[1]
-        return rules is None or rules.can_fetch(self.settings.user_agent, url)
+        found = cached[1]
+        return found is None or bool(found.can_fetch(url, self.settings.user_agent))
 
     # -- fetching ----------------------------------------------------------------------------------------------
     async def get(
@@ -296,7 +303,8 @@ class Fetcher:
 
     async def _polite(self, state: _Host) -> None:
         async with state.lock:
-            wait = state.last_request + self.settings.min_host_delay_seconds - time.monotonic()
+            delay = max(self.settings.min_host_delay_seconds, min(state.crawl_delay, MAX_CRAWL_DELAY_SECONDS))
+            wait = state.last_request + delay - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             state.last_request = time.monotonic()

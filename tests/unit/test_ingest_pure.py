@@ -95,3 +95,40 @@ def test_a_page_nested_deeper_than_libxml2s_limit_still_gives_its_article() -> N
     html = "<html><body>" + "<div>" * 300 + f"<article><h1>Shelling</h1>{body}</article>" + "</div>" * 300
     cleaned = clean_html(html + "</body></html>", "https://x.example/deep")
     assert "Paragraph 3." in cleaned.text and cleaned.text.count("Ariha") >= 4
+
+
+def test_robots_rules_wildcards_longest_match_and_crawl_delay() -> None:
+    from ingest.fetch import robots_rules
+
+    rules = robots_rules("User-agent: *\nDisallow: /*.pdf$\nDisallow: /news/\nAllow: /news/idlib/\nCrawl-delay: 4\n")
+    assert not rules.can_fetch("https://x.example/report.pdf", "idlib-bot")
+    assert rules.can_fetch("https://x.example/report.pdf?page=2", "idlib-bot")  # $ anchors the end
+    assert not rules.can_fetch("https://x.example/news/syria", "idlib-bot")
+    assert rules.can_fetch("https://x.example/news/idlib/1", "idlib-bot")  # the longer Allow wins
+    assert rules.crawl_delay("idlib-bot") == 4.0
+
+
+def test_crawl_delay_is_honoured_per_host() -> None:
+    import asyncio
+    import time
+
+    from ingest.fetch import Fetcher, FetchSettings
+    from tests.support.httpserver import serve
+
+    async def two_pages(base: str) -> float:
+        fetcher = Fetcher(FetchSettings(user_agent="idlib-test", min_host_delay_seconds=0,
+                                        allow_networks=("127.0.0.1/32",)))  # fmt: skip
+        try:
+            assert await fetcher.robots_allows(base + "/a")
+            started = time.monotonic()
+            await fetcher.get(base + "/a")
+            await fetcher.get(base + "/b")
+            return time.monotonic() - started
+        finally:
+            await fetcher.aclose()
+
+    with serve() as srv:
+        srv.add("/robots.txt", "User-agent: *\nCrawl-delay: 1\n", "text/plain")
+        srv.add("/a", "<p>a</p>")
+        srv.add("/b", "<p>b</p>")
+        assert asyncio.run(two_pages(srv.base)) >= 0.9  # the second page waited for the host's Crawl-delay
