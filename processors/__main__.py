@@ -126,52 +126,63 @@ def cmd_eval(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     return 0
 
 
-def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
-    """Consume articles in the group, publish incidents; SIGTERM finishes the batch, commits and leaves the group."""
+def _run_stage(name: str, settings: ProcessorSettings, loop_settings: Any, registry: Any, port: int,
+               loop_metrics: Any, transform: Any, sink: Any = None, compacted: Sequence[str] = (),
+               after_commit: Any = None, hooks: Any = None) -> int:  # fmt: skip
+    """The wiring every stream stage shares: metrics endpoint, topics, the group consumer, the sink (a Kafka topic
+    unless given), the loop; SIGTERM finishes the batch, commits and leaves the group."""
     import signal
 
     from prometheus_client import start_http_server
 
     from ingest.contract import topics
     from ingest.contract.broker import ensure_topics, make_consumer, make_producer
-    from processors.extract import REASONS
     from processors.loop import KafkaSink, StreamLoop, rebalance_listener
+
+    if port:
+        start_http_server(port, addr=settings.metrics.metrics_host, registry=registry)
+    bootstrap = settings.kafka_bootstrap_servers
+    if loop_settings.create_topics:
+        wanted = [loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic,
+                  loop_settings.snapshot_topic]  # fmt: skip
+        ensure_topics(bootstrap, {n: topics.DEFAULT_PARTITIONS.get(n, 3) for n in wanted if n}, compacted=compacted)
+    holder: list[StreamLoop] = []
+    consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
+                             listener=rebalance_listener(lambda: holder[0] if holder else None),
+                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
+    if sink is None:
+        sink = KafkaSink(make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer"),
+                         loop_settings.output_topic, loop_settings.dead_letter_topic,
+                         loop_settings.publish_timeout_seconds)  # fmt: skip
+    on_assigned, on_revoked = hooks(bootstrap, consumer) if hooks else (None, None)
+    loop = StreamLoop(consumer, sink, transform, loop_metrics, loop_settings, after_commit=after_commit,
+                      on_assigned=on_assigned, on_revoked=on_revoked)  # fmt: skip
+    holder.append(loop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loop.stop())
+    log.info(f"{name} started",
+             extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic, "metrics_port": port})  # fmt: skip
+    loop.run()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Consume articles in the group, publish incidents and snapshots."""
+    from processors.extract import REASONS
     from processors.metrics import ProcessorMetrics
     from processors.worker import ExtractionTransform, count_outcomes, incident_messages, with_snapshot, withdrawal
 
     extractor = _extractor(settings)  # loads the model and data before joining the group
     metrics = ProcessorMetrics.create(reasons=REASONS)
     port = args.metrics_port if args.metrics_port is not None else settings.metrics.metrics_port
-    if port:
-        start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
-    bootstrap, loop_settings = settings.kafka_bootstrap_servers, settings.loop
-    if loop_settings.create_topics:
-        wanted = [loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic]
-        wanted += [loop_settings.snapshot_topic] if loop_settings.snapshot_topic else []
-        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted},
-                      compacted=[loop_settings.snapshot_topic])  # fmt: skip
-    holder: list[StreamLoop] = []
-    consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
-                             listener=rebalance_listener(lambda: holder[0] if holder else None),
-                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
-    producer = make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer")
-    sink = KafkaSink(producer, loop_settings.output_topic, loop_settings.dead_letter_topic,
-                     loop_settings.publish_timeout_seconds)  # fmt: skip
-    region = extractor.resources.lexicon.region
-    snapshots = loop_settings.snapshot_topic
+    region, snapshots = extractor.resources.lexicon.region, settings.loop.snapshot_topic
     transform = ExtractionTransform(
         extractor, metrics.loop,
         encode=with_snapshot(snapshots, region) if snapshots else incident_messages,
         on_tombstone=withdrawal(snapshots, region) if snapshots else None,
     )  # fmt: skip
-    loop = StreamLoop(consumer, sink, transform, metrics.loop, loop_settings, after_commit=count_outcomes(metrics))
-    holder.append(loop)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: loop.stop())
-    log.info("worker started",
-             extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic, "metrics_port": port})  # fmt: skip
-    loop.run()
-    return 0
+    return _run_stage("worker", settings, settings.loop, metrics.registry, port, metrics.loop, transform,
+                      compacted=[snapshots], after_commit=count_outcomes(metrics))  # fmt: skip
 
 
 def _merge_rules(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
@@ -188,7 +199,6 @@ def _merge_rules(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
 
 def cmd_events(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     """Snapshots -> events. With --input: offline over `extract` output; else the consolidation service."""
-    import signal
 
     from processors.event_stage import run_offline_events
 
@@ -198,41 +208,58 @@ def cmd_events(args: argparse.Namespace, settings: ProcessorSettings) -> int:
             counts = run_offline_events(source, out, rules, region)
         log.info("events written", extra=counts)
         return 0
-    from prometheus_client import start_http_server
-
-    from ingest.contract import topics
-    from ingest.contract.broker import ensure_topics, make_consumer, make_producer
     from processors.event_stage import EventsTransform, drop_on_revocation, rebuild_on_assignment
-    from processors.loop import KafkaSink, StreamLoop, rebalance_listener
     from processors.metrics import EventsMetrics
 
     metrics = EventsMetrics.create()
     port = args.metrics_port if args.metrics_port is not None else settings.merge.metrics_port
-    if port:
-        start_http_server(port, addr=settings.metrics.metrics_host, registry=metrics.registry)
-    bootstrap, loop_settings = settings.kafka_bootstrap_servers, settings.events_loop
-    if loop_settings.create_topics:
-        wanted = [loop_settings.input_topic, loop_settings.output_topic, loop_settings.dead_letter_topic]
-        ensure_topics(bootstrap, {name: topics.DEFAULT_PARTITIONS.get(name, 3) for name in wanted},
-                      compacted=[loop_settings.input_topic, loop_settings.output_topic])  # fmt: skip
-    holder: list[StreamLoop] = []
-    consumer = make_consumer(bootstrap, loop_settings.group_id, [loop_settings.input_topic],
-                             listener=rebalance_listener(lambda: holder[0] if holder else None),
-                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
-    producer = make_producer(bootstrap, client_id=f"{loop_settings.group_id}-producer")
-    sink = KafkaSink(producer, loop_settings.output_topic, loop_settings.dead_letter_topic,
-                     loop_settings.publish_timeout_seconds)  # fmt: skip
+    loop_settings = settings.events_loop
     transform = EventsTransform(rules, metrics)
-    loop = StreamLoop(consumer, sink, transform, metrics.loop, loop_settings, after_commit=transform.after_commit,
-                      on_assigned=rebuild_on_assignment(bootstrap, consumer, transform),
-                      on_revoked=drop_on_revocation(transform))  # fmt: skip
-    holder.append(loop)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: loop.stop())
-    log.info("events stage started",
-             extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic, "metrics_port": port})  # fmt: skip
-    loop.run()
-    return 0
+
+    def hooks(bootstrap: str, consumer: Any) -> tuple[Any, Any]:
+        return rebuild_on_assignment(bootstrap, consumer, transform), drop_on_revocation(transform)
+
+    return _run_stage("events stage", settings, loop_settings, metrics.registry, port, metrics.loop, transform,
+                      compacted=[loop_settings.input_topic, loop_settings.output_topic],
+                      after_commit=transform.after_commit, hooks=hooks)  # fmt: skip
+
+
+def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
+    """Events -> PostgreSQL (DATABASE_URL). With --input: an `events` output file; else the sink service."""
+
+    from processors.sink import DatabaseSink, count_watches, decode_events
+
+    if not settings.database_url:
+        raise ConfigurationError("the sink needs DATABASE_URL (postgresql://...)")
+    if args.input is not None:
+        from processors.loop import run_offline
+        from processors.records import Record
+
+        sink = DatabaseSink(settings.database_url)
+        with _open(args.input, "r", sys.stdin) as source:
+            lines = (Record("-", 0, n, None, line.encode()) for n, line in enumerate(source, start=1) if line.strip())
+            count = run_offline(lines, decode_events, sink, 500)
+        sink.close()
+        log.info("events stored", extra={"records": count})
+        return 0
+    from prometheus_client import CollectorRegistry
+
+    from processors.metrics import sink_metrics, watch_counter
+
+    registry = CollectorRegistry()
+    metrics = sink_metrics(registry)
+    loop_settings = settings.sink_loop
+    port = args.metrics_port if args.metrics_port is not None else loop_settings.metrics_port
+    watches: tuple[Any, ...] = ()
+    if loop_settings.watches_file:
+        from processors.resources import load_resources
+        from processors.watches import load_watches
+
+        watches = load_watches(loop_settings.watches_file, load_resources(settings.extraction.data_dir).gazetteer)
+    counter = watch_counter(registry, [w.name for w in watches])
+    sink = DatabaseSink(settings.database_url)  # applies the migrations before joining the group
+    return _run_stage("sink", settings, loop_settings, registry, port, metrics, decode_events, sink=sink,
+                      compacted=[loop_settings.input_topic], after_commit=count_watches(watches, counter))  # fmt: skip
 
 
 def cmd_export(args: argparse.Namespace, settings: ProcessorSettings) -> int:
@@ -261,59 +288,6 @@ def cmd_export(args: argparse.Namespace, settings: ProcessorSettings) -> int:
                 log.warning("bad input line", extra={"line": number, "reason": str(exc.errors()[0].get("msg"))})
     with _open(args.output, "w", sys.stdout) as out:
         out.write(render(selected(events, include_retracted=args.all), args.format))
-    return 0
-
-
-def cmd_sink(args: argparse.Namespace, settings: ProcessorSettings) -> int:
-    """Events -> PostgreSQL (DATABASE_URL). With --input: an `events` output file; else the sink service."""
-    import signal
-
-    from processors.sink import DatabaseSink, count_watches, decode_events
-
-    if not settings.database_url:
-        raise ConfigurationError("the sink needs DATABASE_URL (postgresql://...)")
-    if args.input is not None:
-        from processors.loop import run_offline
-        from processors.records import Record
-
-        sink = DatabaseSink(settings.database_url)
-        with _open(args.input, "r", sys.stdin) as source:
-            lines = (Record("-", 0, n, None, line.encode()) for n, line in enumerate(source, start=1) if line.strip())
-            count = run_offline(lines, decode_events, sink, 500)
-        sink.close()
-        log.info("events stored", extra={"records": count})
-        return 0
-    from prometheus_client import CollectorRegistry, start_http_server
-
-    from ingest.contract.broker import make_consumer
-    from processors.loop import StreamLoop, rebalance_listener
-    from processors.metrics import sink_metrics, watch_counter
-
-    registry = CollectorRegistry()
-    metrics = sink_metrics(registry)
-    loop_settings = settings.sink_loop
-    watches: tuple[Any, ...] = ()
-    if loop_settings.watches_file:
-        from processors.resources import load_resources
-        from processors.watches import load_watches
-
-        watches = load_watches(loop_settings.watches_file, load_resources(settings.extraction.data_dir).gazetteer)
-    counter = watch_counter(registry, [w.name for w in watches])
-    port = args.metrics_port if args.metrics_port is not None else loop_settings.metrics_port
-    if port:
-        start_http_server(port, addr=settings.metrics.metrics_host, registry=registry)
-    sink = DatabaseSink(settings.database_url)  # applies the migrations before joining the group
-    holder: list[StreamLoop] = []
-    consumer = make_consumer(settings.kafka_bootstrap_servers, loop_settings.group_id, [loop_settings.input_topic],
-                             listener=rebalance_listener(lambda: holder[0] if holder else None),
-                             max_poll_records=loop_settings.max_batch_records)  # fmt: skip
-    loop = StreamLoop(consumer, sink, decode_events, metrics, loop_settings,
-                      after_commit=count_watches(watches, counter))  # fmt: skip
-    holder.append(loop)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: loop.stop())
-    log.info("sink started", extra={"group": loop_settings.group_id, "topic": loop_settings.input_topic})
-    loop.run()
     return 0
 
 

@@ -61,22 +61,31 @@ PANELS: list[tuple[str, str, list[tuple[str, str]], str, int, int]] = [
 ]  # fmt: skip
 
 
-def build() -> dict[str, Any]:
-    panels = []
+def grid(sizes: list[tuple[int, int]]) -> list[dict[str, int]]:
+    """Grafana grid positions for panels of these (width, height), left to right in rows of 24 (both dashboards)."""
+    positions = []
     x = y = row_height = 0
-    for number, (title, kind, targets, unit, width, height) in enumerate(PANELS, start=1):
+    for width, height in sizes:
         if x + width > 24:
             x, y, row_height = 0, y + row_height, 0
+        positions.append({"x": x, "y": y, "w": width, "h": height})
+        x += width
+        row_height = max(row_height, height)
+    return positions
+
+
+def build() -> dict[str, Any]:
+    panels = []
+    positions = grid([(p[4], p[5]) for p in PANELS])
+    for number, ((title, kind, targets, unit, _, _), pos) in enumerate(zip(PANELS, positions, strict=True), start=1):
         panels.append({
             "id": number, "title": title, "type": kind, "datasource": DS,
-            "gridPos": {"x": x, "y": y, "w": width, "h": height},
+            "gridPos": pos,
             "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
             "options": {"reduceOptions": {"calcs": ["lastNotNull"]}} if kind == "stat" else {},
             "targets": [{"refId": chr(65 + i), "datasource": DS, "expr": expr, "legendFormat": legend}
                         for i, (legend, expr) in enumerate(targets)],
         })  # fmt: skip
-        x += width
-        row_height = max(row_height, height)
     return {
         "uid": "idlib-incident-stream", "title": "Idlib incident stream", "tags": ["idlib", "kafka"],
         "timezone": "utc", "schemaVersion": 39, "version": 1, "refresh": "30s",

@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dashboard import grid
+
 OUT = Path(__file__).resolve().parent / "dashboards" / "idlib-events.json"
 DS = {"type": "grafana-postgresql-datasource", "uid": "postgres"}
 WHERE = "status = 'active' AND $__timeFilter(date) AND event_type IN ($event_type)"
@@ -58,20 +61,16 @@ def _geomap_options() -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     panels = []
-    x = y = row_height = 0
-    for number, (title, kind, sql, fmt, width, height) in enumerate(PANELS, start=1):
-        if x + width > 24:
-            x, y, row_height = 0, y + row_height, 0
+    positions = grid([(p[4], p[5]) for p in PANELS])
+    for number, ((title, kind, sql, fmt, _, _), pos) in enumerate(zip(PANELS, positions, strict=True), start=1):
         panels.append({
             "id": number, "title": title, "type": kind, "datasource": DS,
-            "gridPos": {"x": x, "y": y, "w": width, "h": height},
+            "gridPos": pos,
             "fieldConfig": {"defaults": {}, "overrides": []},
             "options": _geomap_options() if kind == "geomap" else {},
             "targets": [{"refId": "A", "datasource": DS, "editorMode": "code", "format": fmt, "rawQuery": True,
                          "rawSql": sql}],
         })  # fmt: skip
-        x += width
-        row_height = max(row_height, height)
     return {
         "uid": "idlib-events", "title": "Idlib events", "tags": ["idlib", "events"], "timezone": "utc",
         "schemaVersion": 39, "version": 1, "refresh": "1m", "time": {"from": "now-30d", "to": "now"},
