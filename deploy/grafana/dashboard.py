@@ -96,10 +96,19 @@ def build() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def render_board(board: dict[str, Any]) -> str:
+    """A dashboard as committed (both dashboards): indented JSON, one trailing newline."""
+    return json.dumps(board, indent=2) + "\n"
+
+
+def write(out: Path, board: dict[str, Any]) -> None:
+    out.write_text(render_board(board), encoding="utf-8")
+    print(out, file=sys.stderr)
+
+
 def render() -> str:
-    return json.dumps(build(), indent=2) + "\n"
+    return render_board(build())
 
 
 if __name__ == "__main__":
-    OUT.write_text(render(), encoding="utf-8")
-    print(OUT, file=sys.stderr)
+    write(OUT, build())

@@ -7,13 +7,12 @@ expanded) against a real PostgreSQL holding events. Run: python deploy/grafana/e
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard import grid
+from dashboard import grid, render_board, write
 
 OUT = Path(__file__).resolve().parent / "dashboards" / "idlib-events.json"
 DS = {"type": "grafana-postgresql-datasource", "uid": "postgres"}
@@ -84,9 +83,8 @@ def build() -> dict[str, Any]:
 
 
 def render() -> str:
-    return json.dumps(build(), indent=2) + "\n"
+    return render_board(build())
 
 
 if __name__ == "__main__":
-    OUT.write_text(render(), encoding="utf-8")
-    print(OUT, file=sys.stderr)
+    write(OUT, build())

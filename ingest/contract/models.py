@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -154,6 +154,16 @@ class Source(_Message):
     source_name: str | None = None
 
 
+Classified = TypeVar("Classified", "Incident", "Event")
+
+
+def _classified(model: Classified) -> Classified:
+    """The shared check of Incident and Event: the sub-event type is one of the event type's (ACLED's taxonomy)."""
+    if model.sub_event_type not in TAXONOMY[model.event_type]:
+        raise ValueError(f"sub_event_type {model.sub_event_type!r} is not a kind of {model.event_type!r}")
+    return model
+
+
 class Incident(_Message):
     """One incident found in an article (key: incident_id)."""
 
@@ -182,9 +192,7 @@ class Incident(_Message):
 
     @model_validator(mode="after")
     def _sub_event_belongs(self) -> Incident:
-        if self.sub_event_type not in TAXONOMY[self.event_type]:
-            raise ValueError(f"sub_event_type {self.sub_event_type!r} is not a kind of {self.event_type!r}")
-        return self
+        return _classified(self)
 
 
 class ArticleSnapshot(_Message):
@@ -242,6 +250,4 @@ class Event(_Message):
 
     @model_validator(mode="after")
     def _sub_event_belongs(self) -> Event:
-        if self.sub_event_type not in TAXONOMY[self.event_type]:
-            raise ValueError(f"sub_event_type {self.sub_event_type!r} is not a kind of {self.event_type!r}")
-        return self
+        return _classified(self)
