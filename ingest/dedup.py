@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ingest.canonical import CANONICAL_VERSION, canonical_url
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -33,8 +39,34 @@ class Seen:
     entry_stamp: str | None
 
 
+def rekey(db: sqlite3.Connection, canonical: Callable[[str], str]) -> tuple[int, int]:
+    """Re-key every article row by the current canonical rule, keeping each row's article_id, so a link seen under
+    an older rule still matches. Rows that now share a key collapse into the first published. Returns (changed,
+    merged)."""
+    rows = db.execute("SELECT rowid, canonical_url FROM articles ORDER BY published_at, rowid").fetchall()
+    kept: dict[str, int] = {}
+    changed = merged = 0
+    for rowid, old in rows:
+        new = canonical(old)
+        if new in kept:
+            db.execute("DELETE FROM articles WHERE rowid = ?", (rowid,))
+            merged += 1
+            continue
+        kept[new] = rowid
+        if new != old:
+            changed += 1
+    for rowid in kept.values():  # two passes: a new key may equal another row's old key
+        db.execute("UPDATE articles SET canonical_url = ? WHERE rowid = ?", (f"\x00{rowid}", rowid))
+    for new, rowid in kept.items():
+        db.execute("UPDATE articles SET canonical_url = ? WHERE rowid = ?", (new, rowid))
+    return changed, merged
+
+
 class SeenStore:
-    """Thread-safe; an article is recorded only after the broker acknowledged it (see service.py)."""
+    """Thread-safe; an article is recorded only after the broker acknowledged it (see service.py).
+
+    PRAGMA user_version holds the canonical-URL rule version the keys were written with; opening a store written
+    under an older rule re-keys it in one transaction (rekey)."""
 
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":
@@ -43,6 +75,24 @@ class SeenStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= CANONICAL_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            changed, merged = rekey(self._db, canonical_url)
+            self._db.execute(f"PRAGMA user_version = {CANONICAL_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if changed or merged:
+            log.info("seen-store re-keyed to the current canonical URL rule",
+                     extra={"from_version": version, "to_version": CANONICAL_VERSION, "changed": changed,
+                            "merged": merged})  # fmt: skip
 
     def get(self, canonical_url: str) -> Seen | None:
         with self._lock:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from ingest.clean import NoUsableText, clean_html, text_of_summary
 from ingest.contract import Article, BrokerUnavailable, content_hash
-from ingest.dedup import SeenStore
+from ingest.dedup import Seen, SeenStore
 from ingest.feedlist import FeedConfig
 from ingest.feeds import Entry, parse_feed
 from ingest.fetch import Fetcher, FetchError, Response
@@ -186,7 +186,7 @@ class IngestService:
             return not exc.retriable
         self.metrics.fetches.labels(feed.id, "page", "ok").inc()
         self.metrics.page_bytes.observe(len(page.body))
-        article = await self._article(feed, entry, page, seen.revision if seen else 0)
+        article = await self._article(feed, entry, page, seen)
         if article is None:
             return True
         if seen is not None and seen.content_hash == article.content_hash:
@@ -202,7 +202,7 @@ class IngestService:
                                              "revision": article.revision, "partition": partition, "offset": offset})  # fmt: skip
         return True
 
-    async def _article(self, feed: FeedConfig, entry: Entry, page: Response, last_revision: int) -> Article | None:
+    async def _article(self, feed: FeedConfig, entry: Entry, page: Response, seen: Seen | None) -> Article | None:
         html: str | bytes = page.body.decode(page.charset, "replace") if page.charset else page.body
         started = time.perf_counter()
         text_source = "page"
@@ -223,10 +223,10 @@ class IngestService:
         finally:
             self.metrics.clean_duration.observe(time.perf_counter() - started)
         return Article(
-            article_id=Article.id_for(entry.canonical), url=entry.link, canonical_url=entry.canonical,
+            article_id=seen.article_id if seen else Article.id_for(entry.canonical), url=entry.link, canonical_url=entry.canonical,
             feed_id=feed.id, source_name=feed.source_name, title=entry.title or title or entry.canonical,
             text=text, author=entry.author or author, language=language or feed.language,
             published_at=entry.published_at or published, fetched_at=datetime.now(UTC),
-            content_hash=content_hash(text), revision=last_revision + 1,
+            content_hash=content_hash(text), revision=(seen.revision if seen else 0) + 1,
             text_source=text_source,  # type: ignore[arg-type]
         )  # fmt: skip

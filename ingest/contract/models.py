@@ -92,7 +92,11 @@ class _Message(BaseModel):
 class Article(_Message):
     """One cleaned news article, as published by the ingest service (key: article_id)."""
 
-    article_id: str = Field(description="Stable hash of canonical_url (32 hex characters).")
+    article_id: str = Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description="Stable hash of canonical_url at the article's first publication (32 hex characters); "
+        "kept by later revisions, also when the canonical URL rule changes.",
+    )
     url: str = Field(description="The link as the feed gave it.")
     canonical_url: str = Field(
         description="Canonicalised link: lower-case scheme/host, no tracking params or fragment."
@@ -116,12 +120,6 @@ class Article(_Message):
     @staticmethod
     def id_for(canonical_url: str) -> str:
         return stable_id(canonical_url)
-
-    @model_validator(mode="after")
-    def _id_matches_url(self) -> Article:
-        if self.article_id != self.id_for(self.canonical_url):
-            raise ValueError("article_id must be the stable hash of canonical_url")
-        return self
 
 
 class Location(_Message):

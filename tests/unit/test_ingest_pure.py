@@ -19,6 +19,13 @@ from tests.support.pages import BOILERPLATE, article_page, seed_articles
         ("/en/45123/?id=7&fbclid=abc", "https://npasyria.com/en/feed/", "https://npasyria.com/en/45123/?id=7"),
         ("../story.html", "https://example.org/news/feed/", "https://example.org/news/story.html"),
         ("http://Example.org:8080/a?b=1&utm_campaign=x", None, "http://example.org:8080/a?b=1"),
+        # what the urllib-only rules (v1) got wrong: query order, dot segments, percent-encoding
+        ("https://sohr.com/?p=2&lang=en", None, "https://sohr.com/?lang=en&p=2"),
+        ("https://sohr.com/en/./news/../12345/", None, "https://sohr.com/en/12345/"),
+        ("https://ex.org/%7euser/caf%c3%a9", None, "https://ex.org/~user/caf%C3%A9"),
+        ("https://ex.org/café?q=إدلب", None, "https://ex.org/caf%C3%A9?q=%D8%A5%D8%AF%D9%84%D8%A8"),
+        ("https://ex.org/a?x=a%2fb&UTM_Source=x", None, "https://ex.org/a?x=a%2Fb"),
+        ("https://[2001:db8::1]:443/a", None, "https://[2001:db8::1]/a"),
     ],
 )  # fmt: skip
 def test_canonical_url(link: str, base: str | None, expected: str) -> None:
