@@ -59,12 +59,14 @@ async def serve(settings: IngestSettings, once: bool) -> int:
         allow_networks=tuple(settings.allow_networks), respect_robots=settings.respect_robots,
     ))  # fmt: skip
     store = SeenStore(settings.seen_db_path)
+    near = store.near_duplicates(settings.near_duplicate_threshold, settings.near_duplicate_capacity)
     publisher = ArticlePublisher(settings.kafka_bootstrap_servers, settings.topic, settings.publish_timeout_seconds)
     service = IngestService(
         feeds, fetcher, store, publisher.publish, metrics,
         Policy(min_text_chars=settings.min_text_chars, min_summary_chars=settings.min_summary_chars,
                jitter_fraction=settings.poll_jitter_fraction, backoff_base_seconds=settings.backoff_base_seconds,
                backoff_max_seconds=settings.backoff_max_seconds, max_concurrent_feeds=settings.max_concurrent_feeds),
+        near,
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

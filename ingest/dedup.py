@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.canonical import CANONICAL_VERSION, canonical_url
+from ingest.similar import NearDuplicates, Signature
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,12 @@ CREATE TABLE IF NOT EXISTS articles (
     revision      INTEGER NOT NULL,
     entry_stamp   TEXT,
     published_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signatures (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id    TEXT NOT NULL UNIQUE,
+    origin        TEXT NOT NULL,
+    hashvalues    BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feeds (
     feed_id       TEXT PRIMARY KEY,
@@ -115,6 +122,30 @@ class SeenStore:
         """The entry changed its date but not its text: remember the stamp so the page is not fetched again."""
         with self._lock:
             self._db.execute("UPDATE articles SET entry_stamp = ? WHERE canonical_url = ?", (stamp, canonical_url))
+
+    def record_signature(self, article_id: str, origin: str, hashvalues: bytes, keep: int) -> None:
+        """The article's near-duplicate signature (ingest/similar.py); a revision moves it to the newest place.
+        Only the newest `keep` signatures stay."""
+        with self._lock:
+            self._db.execute("DELETE FROM signatures WHERE article_id = ?", (article_id,))
+            cursor = self._db.execute("INSERT INTO signatures (article_id, origin, hashvalues) VALUES (?, ?, ?)",
+                                      (article_id, origin, hashvalues))  # fmt: skip
+            self._db.execute("DELETE FROM signatures WHERE seq <= ?", ((cursor.lastrowid or 0) - keep,))
+
+    def signatures(self, newest: int) -> list[tuple[str, str, bytes]]:
+        """The newest signatures (article_id, origin, hashvalues), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT article_id, origin, hashvalues FROM signatures ORDER BY seq DESC LIMIT ?", (newest,)
+            ).fetchall()
+        return [(a, o, bytes(h)) for a, o, h in reversed(rows)]
+
+    def near_duplicates(self, threshold: float, capacity: int) -> NearDuplicates:
+        """The copy index, rebuilt from the newest stored signatures (a restart still knows what it published)."""
+        index = NearDuplicates(threshold, capacity)
+        for article_id, origin, hashvalues in self.signatures(capacity):
+            index.add(article_id, Signature(hashvalues), origin)
+        return index
 
     def feed_validators(self, feed_id: str) -> tuple[str | None, str | None]:
         with self._lock:

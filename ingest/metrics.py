@@ -24,6 +24,7 @@ class IngestMetrics:
     page_bytes: Histogram
     published: Counter
     dedup_hits: Counter
+    near_duplicates: Counter
     extraction_failures: Counter
     summary_fallbacks: Counter
     bozo_feeds: Counter
@@ -50,6 +51,9 @@ class IngestMetrics:
                               registry=reg),
             dedup_hits=Counter("idlib_ingest_dedup_hits_total", "Entries skipped as already published", ["feed"],
                                registry=reg),
+            near_duplicates=Counter("idlib_ingest_near_duplicates_total",
+                                    "Articles published as a copy of an earlier article (duplicate_of set)", ["feed"],
+                                    registry=reg),
             extraction_failures=Counter("idlib_ingest_extraction_failures_total",
                                         "Pages dropped without publishing, by reason", ["feed", "reason"],
                                         registry=reg),
@@ -75,7 +79,7 @@ class IngestMetrics:
                     metrics.fetches.labels(feed, kind, outcome)
             for reason in DROP_REASONS:
                 metrics.extraction_failures.labels(feed, reason)
-            for counter in (metrics.published, metrics.dedup_hits, metrics.summary_fallbacks, metrics.bozo_feeds,
+            for counter in (metrics.published, metrics.dedup_hits, metrics.near_duplicates, metrics.summary_fallbacks, metrics.bozo_feeds,
                             metrics.entries_seen):  # fmt: skip
                 counter.labels(feed)
             for reason in SKIP_REASONS:

@@ -17,6 +17,7 @@ from ingest.feedlist import FeedConfig
 from ingest.feeds import Entry, parse_feed
 from ingest.fetch import Fetcher, FetchError, Response
 from ingest.metrics import IngestMetrics
+from ingest.similar import NearDuplicates, signature
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class IngestService:
     publish: Publish
     metrics: IngestMetrics
     policy: Policy = field(default_factory=Policy)
+    near: NearDuplicates = field(default_factory=NearDuplicates)
     states: dict[str, FeedState] = field(default_factory=dict)
     broker_failures: int = 0
 
@@ -193,8 +195,20 @@ class IngestService:
             self.metrics.dedup_hits.labels(feed.id).inc()
             self.store.touch_stamp(entry.canonical, entry.stamp)
             return True
+        sig = signature(article.text)
+        original = self.near.original_of(article.article_id, sig)
+        if original is not None:
+            article = article.model_copy(update={"duplicate_of": original})
         partition, offset = await self.publish(article)
         self.store.record(entry.canonical, article.article_id, article.content_hash, article.revision, entry.stamp)
+        if sig is not None:
+            self.near.add(article.article_id, sig, original)
+            self.store.record_signature(article.article_id, original or article.article_id, sig.hashvalues,
+                                        keep=self.near.capacity)  # fmt: skip
+        if original is not None:
+            self.metrics.near_duplicates.labels(feed.id).inc()
+            log.info("article is a copy of an earlier one; published with duplicate_of",
+                     extra={"feed": feed.id, "article_id": article.article_id, "duplicate_of": original})  # fmt: skip
         self.metrics.published.labels(feed.id).inc()
         if article.text_source == "feed_summary":
             self.metrics.summary_fallbacks.labels(feed.id).inc()

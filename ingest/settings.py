@@ -35,6 +35,10 @@ class IngestSettings(BaseSettings):
     respect_robots: bool = True
     min_text_chars: int = Field(default=300, ge=1, description="shorter cleaned text falls back to the feed summary")
     min_summary_chars: int = Field(default=120, ge=1, description="shorter summaries are dropped, never published")
+    near_duplicate_threshold: float = Field(
+        default=0.7, gt=0, le=1, description="MinHash Jaccard similarity from which an article is a copy"
+    )
+    near_duplicate_capacity: int = Field(default=50_000, ge=1, description="recent articles the copy index keeps")
     poll_jitter_fraction: float = Field(default=0.1, ge=0, le=1)
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_max_seconds: float = Field(default=3600.0, gt=0)

@@ -60,7 +60,9 @@ def _line_document(record: Record) -> Document:
 
 
 def _row_message(document: Document, outcome: Outcome) -> list[Message]:
-    row = {"id": document.id, "incidents": [i.model_dump(mode="json") for i in outcome.incidents]}
+    row: dict[str, object] = {"id": document.id, "incidents": [i.model_dump(mode="json") for i in outcome.incidents]}
+    if document.duplicate_of:
+        row["duplicate_of"] = document.duplicate_of
     return [Message(key=document.id.encode(), value=json.dumps(row, ensure_ascii=False).encode("utf-8"))]
 
 

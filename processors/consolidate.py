@@ -47,6 +47,19 @@ class Member:
     outlet: str
     url: str | None
     published_at: datetime | None
+    duplicate_of: str | None = None
+
+
+def independent(members: list[Member]) -> dict[str, float]:
+    """Independent sources -> the best confidence each gives. A source is an outlet; a copy of another article
+    (ingest's duplicate_of) is the same source as its original, whichever outlet republished it."""
+    outlet_of_article = {m.article_id: m.outlet for m in members}
+    voices: dict[str, float] = {}
+    for member in members:
+        origin = member.duplicate_of
+        voice = outlet_of_article.get(origin, f"copy-of:{origin}") if origin else member.outlet
+        voices[voice] = max(voices.get(voice, 0.0), member.incident.confidence)
+    return voices
 
 
 @dataclass
@@ -137,9 +150,7 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
             actors.setdefault(actor.name, actor)
     killed = [i.killed for i in incidents if i.killed is not None]
     injured = [i.injured for i in incidents if i.injured is not None]
-    by_outlet: dict[str, float] = {}
-    for member in members:
-        by_outlet[member.outlet] = max(by_outlet.get(member.outlet, 0.0), member.incident.confidence)
+    by_outlet = independent(members)
     confidence = 1.0 - math.prod(1.0 - c for c in by_outlet.values())
     published = [m.published_at for m in members if m.published_at is not None]
     return Event(
@@ -147,7 +158,7 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
         date=dates[0], date_end=dates[-1] if dates[-1] != dates[0] else None, location=location,
         actors=list(actors.values()), killed=min(killed) if killed else None, injured=min(injured) if injured else None,
         sources=[EventSource(article_id=m.article_id, incident_id=m.incident.incident_id, url=m.url, outlet=m.outlet,
-                             published_at=m.published_at, evidence=m.incident.evidence.sentence,
+                             published_at=m.published_at, duplicate_of=m.duplicate_of, evidence=m.incident.evidence.sentence,
                              killed=m.incident.killed, injured=m.incident.injured) for m in members],
         source_count=len(by_outlet), article_count=len(members),
         first_reported_at=min(published) if published else None, last_updated_at=max(published) if published else None,
@@ -204,7 +215,7 @@ class Consolidator:
             outlet = outlet_of(snapshot)
             for incident in sorted(snapshot.incidents, key=lambda i: (i.evidence.start, i.incident_id)):
                 member = Member(article_id, incident, outlet, snapshot.url or incident.source.url,
-                                snapshot.published_at or incident.source.published_at)  # fmt: skip
+                                snapshot.published_at or incident.source.published_at, snapshot.duplicate_of)  # fmt: skip
                 event = self._best(incident, article_id)
                 if event is None:
                     event = _Open(stable_id("event", incident.incident_id))

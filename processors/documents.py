@@ -38,7 +38,7 @@ def from_json_line(line: str) -> Document:
     return Document(
         id=str(record["id"]), text=record["text"], title=str(record.get("title") or ""),
         published=parse_published(record.get("published")), url=record.get("url"),
-        source_name=record.get("source_name"),
+        source_name=record.get("source_name"), duplicate_of=record.get("duplicate_of"),
     )  # fmt: skip
 
 
@@ -46,5 +46,5 @@ def from_article(article: Article) -> Document:
     return Document(
         id=article.article_id, text=article.text, title=article.title,
         published=article.published_at or article.fetched_at, url=article.canonical_url,
-        source_name=article.source_name, revision=article.revision,
+        source_name=article.source_name, revision=article.revision, duplicate_of=article.duplicate_of,
     )  # fmt: skip

@@ -208,7 +208,7 @@ def snapshot_from_extract_line(row: dict[str, Any], revision: int, region: str) 
     return ArticleSnapshot(article_id=str(row["id"]), revision=revision, url=first.url if first else None,
                            source_name=first.source_name if first else None,
                            published_at=first.published_at if first else None, region=region,
-                           incidents=incidents)  # fmt: skip
+                           duplicate_of=row.get("duplicate_of"), incidents=incidents)  # fmt: skip
 
 
 def run_offline_events(source: IO[str], sink: IO[str], rules: MergeRules, region: str) -> dict[str, int]:

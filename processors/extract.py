@@ -39,6 +39,7 @@ class Document:
     url: str | None = None
     source_name: str | None = None
     revision: int = 1
+    duplicate_of: str | None = None  # the article this one copies (ingest's near-duplicate mark)
 
 
 @dataclass(frozen=True)

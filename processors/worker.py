@@ -53,7 +53,7 @@ def incident_messages(document: Document, outcome: Outcome) -> list[Message]:
 def snapshot_of(document: Document, outcome: Outcome, region: str) -> ArticleSnapshot:
     return ArticleSnapshot(article_id=document.id, revision=document.revision, url=document.url,
                            source_name=document.source_name, published_at=document.published, region=region,
-                           incidents=outcome.incidents)  # fmt: skip
+                           duplicate_of=document.duplicate_of, incidents=outcome.incidents)  # fmt: skip
 
 
 def with_snapshot(topic: str, region: str) -> Callable[[Document, Outcome], list[Message]]:

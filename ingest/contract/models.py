@@ -115,6 +115,12 @@ class Article(_Message):
         default="page",
         description="Where the text came from: the cleaned page, or the feed's summary as a fallback.",
     )
+    duplicate_of: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="article_id of the first article this one copies (wire copy republished by another outlet, "
+        "found by MinHash similarity); the copy is still published and counts as one source with its original.",
+    )
     schema_version: Literal[1] = SCHEMA_VERSION
 
     @staticmethod
@@ -203,6 +209,9 @@ class ArticleSnapshot(_Message):
     source_name: str | None = None
     published_at: AwareDatetime | None = None
     region: str = Field(description="The partition key of the consolidation stage (admin1 of the stream's region).")
+    duplicate_of: str | None = Field(
+        default=None, description="The Article's duplicate_of: the article this one copies (one source with it)."
+    )
     incidents: list[Incident] = Field(default_factory=list)
     schema_version: Literal[1] = SCHEMA_VERSION
 
@@ -215,6 +224,7 @@ class EventSource(_Message):
     url: str | None = None
     outlet: str | None = None
     published_at: AwareDatetime | None = None
+    duplicate_of: str | None = Field(default=None, description="Set when this article copies another one.")
     evidence: str
     killed: int | None = None
     injured: int | None = None
@@ -239,7 +249,9 @@ class Event(_Message):
     injured: int | None = None
     figure_rule: Literal["lowest_reported"] = "lowest_reported"
     sources: list[EventSource] = Field(default_factory=list)
-    source_count: int = Field(ge=0, description="Distinct outlets.")
+    source_count: int = Field(
+        ge=0, description="Independent sources: distinct outlets, a copy counting with the article it copies."
+    )
     article_count: int = Field(ge=0)
     first_reported_at: AwareDatetime | None = None
     last_updated_at: AwareDatetime | None = None

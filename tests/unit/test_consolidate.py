@@ -59,6 +59,21 @@ def test_three_outlets_reporting_one_strike_give_one_event() -> None:
     assert event.confidence > 0.97 and event.revision == 3 and state.merges == 2
 
 
+def test_wire_copy_republished_by_another_outlet_is_one_source_with_its_original() -> None:
+    state = Consolidator(RULES)
+    state.apply("a1", snapshot("a1", "afp", incident("a1")))
+    copy = snapshot("a2", "localpaper", incident("a2"), hour=9).model_copy(update={"duplicate_of": "a1"})
+    state.apply("a2", copy)
+    changes = state.apply("a3", snapshot("a3", "sohr", incident("a3"), hour=10))
+    (event,) = [c for c in changes if not isinstance(c, Tombstone)]
+    assert (event.article_count, event.source_count) == (3, 2)  # afp + its copy, and sohr
+    assert [s.duplicate_of for s in event.sources] == [None, "a1", None]
+    alone = Consolidator(RULES)  # a copy whose original reported no incident still counts once
+    alone.apply("a2", copy)
+    (only,) = alone.records()
+    assert only.source_count == 1
+
+
 def test_an_air_strike_and_a_clash_at_one_village_on_one_day_are_two_events() -> None:
     state = Consolidator(RULES)
     state.apply("a1", snapshot("a1", "sohr", incident("a1")))

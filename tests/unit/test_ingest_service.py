@@ -106,6 +106,26 @@ def test_rss_and_atom_feeds_publish_clean_articles(server: LocalServer, tmp_path
     assert sample(service, "idlib_ingest_last_successful_poll_timestamp_seconds", feed="atom") > time.time() - 60
 
 
+def test_wire_copy_on_another_outlet_is_published_as_a_duplicate_of_the_first(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    originals = serve_seeds(server, "/wire/")
+    copies = serve_seeds(server, "/reprint/")
+    server.add("/wire.xml", rss(server.base, rss_items(originals)), "application/rss+xml")
+    server.add("/reprint.xml", rss(server.base, rss_items(copies)), "application/rss+xml")
+    wire, reprint = feed(server, "/wire.xml", "wire"), feed(server, "/reprint.xml", "reprint")
+    service, rec = make_service([wire], tmp_path / "seen.db")
+    poll(service, wire)
+    # a restart between the two: the copy index comes back from the seen-store
+    service, rec2 = make_service([reprint], tmp_path / "seen.db")
+    service.near = service.store.near_duplicates(0.7, 100)
+    poll(service, reprint)
+    assert len(rec.articles) == 2 and len(rec2.articles) == 2  # copies are still published
+    assert [a.duplicate_of for a in rec.articles] == [None, None]
+    assert [a.duplicate_of for a in rec2.articles] == [a.article_id for a in rec.articles]
+    assert sample(service, "idlib_ingest_near_duplicates_total", feed="reprint") == 2
+
+
 def test_conditional_get_reuses_etag(server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     paths = serve_seeds(server)
     body = rss(server.base, rss_items(paths)).encode()

@@ -1,0 +1,80 @@
+"""Near-duplicate articles: wire copy republished by another outlet (the one owner of datasketch).
+
+Each article's text becomes a MinHash of its word 5-gram shingles; a MinHashLSH index finds earlier articles whose
+estimated Jaccard similarity reaches the threshold. An article that matches is marked duplicate_of the first article
+of its group (a copy of a copy points at the original), is still published, and counts as one source with it in the
+events stage. Memory is bounded: the index keeps the newest `capacity` articles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+SHINGLE_WORDS = 5
+MIN_WORDS = 60  # shorter texts (a feed summary) share too few shingles to tell a copy from a formula
+NUM_PERM = 128
+SCHEME = "affine32"  # datasketch >= 2: stored signatures must be read back with the scheme that made them
+DTYPE = np.uint32
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Signature:
+    hashvalues: bytes  # NUM_PERM values of DTYPE, as stored in the seen-store
+
+    def minhash(self) -> MinHash:
+        return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(self.hashvalues, dtype=DTYPE), scheme=SCHEME)
+
+
+def signature(text: str) -> Signature | None:
+    """The text's MinHash, or None when the text is too short to compare."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    minhash.update_batch(list(shingles))
+    return Signature(np.asarray(minhash.hashvalues, dtype=DTYPE).tobytes())
+
+
+class NearDuplicates:
+    """The index of recent articles' signatures; not thread-safe (the ingest event loop owns it)."""
+
+    def __init__(self, threshold: float = 0.7, capacity: int = 50_000) -> None:
+        self.threshold = threshold
+        self.capacity = capacity
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._entries: OrderedDict[str, tuple[int, MinHash, str]] = OrderedDict()  # id -> (order, minhash, origin)
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def original_of(self, article_id: str, sig: Signature | None) -> str | None:
+        """The first article this one copies (its group's original), or None."""
+        if sig is None:
+            return None
+        minhash = sig.minhash()
+        matches = [self._entries[key] for key in self._lsh.query(minhash)
+                   if key != article_id and self._entries[key][1].jaccard(minhash) >= self.threshold]  # fmt: skip
+        return min(matches, key=lambda entry: entry[0])[2] if matches else None
+
+    def add(self, article_id: str, sig: Signature | None, origin: str | None) -> None:
+        """Index an acknowledged article; a new revision replaces its earlier signature."""
+        if sig is None:
+            return
+        if article_id in self._entries:
+            self._lsh.remove(article_id)
+            del self._entries[article_id]
+        minhash = sig.minhash()
+        self._lsh.insert(article_id, minhash)
+        self._entries[article_id] = (self._next, minhash, origin or article_id)
+        self._next += 1
+        while len(self._entries) > self.capacity:
+            oldest, _ = self._entries.popitem(last=False)
+            self._lsh.remove(oldest)
