@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PROCESSOR_SPACY_MODEL ?= en_core_web_sm
+# Where `make` installs the model from when it is neither installed nor on the package index: an unpacked copy.
+export PROCESSOR_SPACY_MODEL_SOURCE ?= $(firstword $(wildcard ../shared/models/en_core_web_sm-3.7.*))
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -21,7 +23,7 @@ kafka-jars: install
 	@$(BIN)/python deploy/kafka/local_kafka.py fetch >/dev/null
 
 model-check: install
-	@$(BIN)/python -m processors.nlp --check
+	@$(BIN)/python -m processors.nlp --ensure
 
 # Prometheus (promtool + server) from Debian's packages, for the deploy checks; hadolint comes with the dev extras.
 tools:

@@ -4,8 +4,12 @@ No `from __future__ import annotations` here: spaCy validates factory signatures
 """
 
 import argparse
+import importlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from processors.geo.resolve import resolve_all
 from processors.resources import Resources, load_resources
 
 DEFAULT_MODEL = "en_core_web_sm"
+MODEL_VERSIONS = ">=3.7.0,<3.8.0"  # the models spaCy 3.7 is made for
+PIP_TIMEOUT_SECONDS = 600
 INSTALL_HINT = (
     "install it with `python -m spacy download en_core_web_sm`, or set PROCESSOR_SPACY_MODEL to the folder "
     "of an unpacked model (e.g. .../en_core_web_sm-3.7.1)"
@@ -104,7 +110,7 @@ def _make_place_tagger(nlp: Language, name: str, data_dir: str | None) -> PlaceT
 def load_model(name_or_path: str = DEFAULT_MODEL) -> Language:
     """Load a spaCy model by package name or folder; a missing model is one clear ConfigurationError."""
     target: str | Path = name_or_path
-    if os.sep in name_or_path or name_or_path.startswith("."):
+    if is_folder(name_or_path):
         target = Path(name_or_path).expanduser()
         if not (target / "meta.json").exists():
             raise ConfigurationError(f"spaCy model folder {name_or_path!r} has no meta.json: {INSTALL_HINT}")
@@ -139,16 +145,77 @@ def build_pipeline(name_or_path: str = DEFAULT_MODEL, resources: Resources | Non
     return add_components(load_model(name_or_path), resources or load_resources())
 
 
-def _check(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check that the configured spaCy model loads.")
-    parser.add_argument("--check", action="store_true", required=True)
-    parser.add_argument("--model", default=os.environ.get("PROCESSOR_SPACY_MODEL", DEFAULT_MODEL))
-    args = parser.parse_args(argv)
+def is_folder(name_or_path: str) -> bool:
+    return os.sep in name_or_path or name_or_path.startswith(".")
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
+                          capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False)  # fmt: skip
+
+
+def install_from_folder(source: Path, target: Path | None = None) -> str:
+    """Package an unpacked model folder with spaCy's own `spacy package` (an sdist) and pip-install it; returns
+    the package name. target: pip's --target (tests), else the running environment."""
+    meta = json.loads((source / "meta.json").read_text(encoding="utf-8"))
+    name = f"{meta['lang']}_{meta['name']}"
+    with tempfile.TemporaryDirectory() as tmp:
+        built = subprocess.run([sys.executable, "-m", "spacy", "package", str(source), tmp, "--build", "sdist",
+                                "--force"], capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False)  # fmt: skip
+        sdists = sorted(Path(tmp).glob("*/dist/*.tar.gz"))
+        if built.returncode != 0 or not sdists:
+            raise ConfigurationError(f"`spacy package {source}` failed: {(built.stderr or built.stdout)[-500:]}")
+        pip = _pip(*(["--target", str(target)] if target else []), "--no-deps", str(sdists[0]))
+        if pip.returncode != 0:
+            raise ConfigurationError(f"installing the packaged model failed: {pip.stderr[-500:]}")
+    importlib.invalidate_caches()
+    return name
+
+
+def ensure_model(name_or_path: str, source: str | None, log: list[str]) -> Language:
+    """The configured model, installed first when it is a package name that is missing: from the package index,
+    else by packaging the folder `source` (PROCESSOR_SPACY_MODEL_SOURCE). ConfigurationError when neither works."""
     try:
-        nlp = load_model(args.model)
+        return load_model(name_or_path)
+    except ConfigurationError:
+        if is_folder(name_or_path):
+            raise
+    log.append(f"spaCy model {name_or_path!r} is not installed; trying the package index")
+    pip = _pip(f"{name_or_path}{MODEL_VERSIONS}")
+    if pip.returncode == 0:
+        importlib.invalidate_caches()
+        return load_model(name_or_path)
+    log.append(f"not on the package index ({pip.stderr.strip().splitlines()[-1] if pip.stderr.strip() else 'no'})")
+    if not source or not (Path(source) / "meta.json").exists():
+        raise ConfigurationError(f"spaCy model {name_or_path!r} is neither installed nor on the package index, and "
+                                 f"PROCESSOR_SPACY_MODEL_SOURCE ({source or 'unset'}) is no model folder: "
+                                 f"{INSTALL_HINT}")  # fmt: skip
+    log.append(f"installing {name_or_path!r} from {source}")
+    installed = install_from_folder(Path(source))
+    if installed != name_or_path:
+        raise ConfigurationError(f"{source} holds {installed!r}, not {name_or_path!r}")
+    return load_model(name_or_path)
+
+
+def _check(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check that the configured spaCy model loads; with --ensure, "
+                                     "install it first when it is missing.")  # fmt: skip
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true")
+    mode.add_argument("--ensure", action="store_true")
+    parser.add_argument("--model", default=os.environ.get("PROCESSOR_SPACY_MODEL", DEFAULT_MODEL))
+    parser.add_argument("--source", default=os.environ.get("PROCESSOR_SPACY_MODEL_SOURCE") or None)
+    args = parser.parse_args(argv)
+    steps: list[str] = []
+    try:
+        nlp = ensure_model(args.model, args.source, steps) if args.ensure else load_model(args.model)
     except ConfigurationError as exc:
+        for step in steps:
+            print(step, file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for step in steps:
+        print(step)
     print(f"spaCy model ok: {nlp.meta.get('name')} {nlp.meta.get('version')} ({args.model})")
     return 0
 
