@@ -71,6 +71,7 @@ bench: install kafka-jars model-check
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_worker.py $(if $(TEXTS),--texts $(TEXTS))
 	$(BIN)/python tests/benchmarks/bench_events.py
+	$(BIN)/python tests/benchmarks/bench_prefilter.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -18,10 +18,11 @@ from processors.dates import DateMention, find_dates
 from processors.events import Clause, EventClass, Territory
 from processors.geo.gazetteer import Gazetteer
 from processors.geo.incident_place import pick_place, places_in, specific
-from processors.geo.mentions import names_region
+from processors.geo.mentions import names_region, text_of
 from processors.geo.names import fold, loose_key
 from processors.merge import Found, merge_same_events
 from processors.nlp import pipeline_resources
+from processors.prefilter import Prefilter
 from processors.resources import Resources
 
 # Why a document gave no incident (a closed set: the worker counts them).
@@ -144,28 +145,44 @@ class Extractor:
         self.resources = own
         self.gazetteer: Gazetteer = own.gazetteer
         self.region_keys = own.gazetteer.region_keys()
+        self.prefilter = Prefilter.of(own.gazetteer, own.lexicon)
+        self.screen = True  # False: every non-empty text goes to the model (benchmarks measure the filters so)
         self.batch_size = batch_size
 
     def relevant(self, document: Document) -> bool:
-        """The cheap test before the model runs (tokenizer only): does the text name the region or one of its
-        places, by the same name finder place resolution uses?"""
-        doc = self.nlp.make_doc(f"{document.title}\n{document.text}")
-        return names_region(doc, self.gazetteer, self.resources.lexicon, self.region_keys)
+        """The cheap test before the model runs (tokenizer only): does the text or the title name the region or
+        one of its places, by the same name finder place resolution uses?"""
+        return self._tokenized_if_relevant(document) is not None
+
+    def _tokenized_if_relevant(self, document: Document) -> Doc | None:
+        """The text's tokens when the document passes the relevance test (the pipeline then reuses them)."""
+        lexicon, keys = self.resources.lexicon, self.region_keys
+        if not self.screen:
+            return self.nlp.make_doc(document.text)
+        if not self.prefilter.passes(document.text, document.title):
+            return None  # decided on the raw text: no tokenising
+        doc = self.nlp.make_doc(document.text)
+        if names_region(doc, self.gazetteer, lexicon, keys):
+            return doc
+        title = document.title.strip()
+        return doc if title and names_region(self.nlp.make_doc(title), self.gazetteer, lexicon, keys) else None
 
     def extract_batch(self, documents: Sequence[Document]) -> list[Outcome]:
         """An Outcome for each document, in order; irrelevant documents never reach the model."""
         results: list[Outcome] = []
         todo: list[int] = []
+        tokenized: list[Doc] = []
         for i, document in enumerate(documents):
+            doc = self._tokenized_if_relevant(document) if document.text.strip() else None
             if not document.text.strip():
                 results.append(Outcome([], False, ("empty_text",)))
-            elif not self.relevant(document):
+            elif doc is None:
                 results.append(Outcome([], False, ("not_relevant",)))
             else:
                 results.append(Outcome([], True))
                 todo.append(i)
-        texts = (documents[i].text for i in todo)
-        for i, doc in zip(todo, self.nlp.pipe(texts, batch_size=self.batch_size), strict=True):
+                tokenized.append(doc)
+        for i, doc in zip(todo, self.nlp.pipe(tokenized, batch_size=self.batch_size), strict=True):
             results[i] = self.outcome_of_doc(documents[i], doc)
         return results
 
@@ -177,7 +194,7 @@ class Extractor:
         """The incidents of a parsed, relevant document."""
         res = self.resources
         published = document.published or datetime.now(UTC)
-        breaks = [m.start() for m in re.finditer(r"\n\s*\n|\n", doc.text)]
+        breaks = [m.start() for m in re.finditer(r"\n\s*\n|\n", text_of(doc))]
         groups: list[_Group] = []
         open_group: _Group | None = None
         for sent in doc.sents:
@@ -238,7 +255,7 @@ class Extractor:
         gaz, res = self.gazetteer, self.resources
         rest_places = [p for s in group.sentences[1:] for p in places_in(s)]
         picked = pick_place(gaz, res.lexicon, [group.places, rest_places], group.anchor)
-        if picked is None and res.lexicon.region_pattern.search(fold(document.title + " " + doc.text)):
+        if picked is None and res.lexicon.region_pattern.search(fold(document.title + " " + text_of(doc))):
             picked = gaz.region_place, 3
         if picked is None:
             return "no_place"
@@ -248,7 +265,7 @@ class Extractor:
         text = " ".join(s.text for s in group.sentences)
         casualties = count(" ".join(without_tallies(s.text, res.lexicon.tally) for s in group.sentences))
         names = [s.text for s in doc.spans.get("places", []) if s.label_ == place.place_id] + [place.name]
-        share = split_share(doc.text, names, lambda a, b: loose_key(a) == loose_key(b))
+        share = split_share(text_of(doc), names, lambda a, b: loose_key(a) == loose_key(b))
         if share is not None:
             casualties = Casualties(share, casualties.injured, casualties.kidnapped)
         admin2, admin3 = gaz.admin_for(place)

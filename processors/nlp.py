@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ingest.contract.errors import ConfigurationError
-from processors.geo.mentions import find_mentions
+from processors.geo.mentions import find_mentions, text_of
 from processors.geo.resolve import resolve_all
 from processors.resources import Resources, load_resources
 
@@ -72,12 +72,13 @@ class PlaceTagger:
         gaz, lex = self.resources.gazetteer, self.resources.lexicon
         curated = filter_spans([Span(doc, s, e, label=m) for m, s, e in self.matcher(doc)])
         mentions = find_mentions(doc, gaz, lex, curated)
-        masked = list(doc.text)
+        text = text_of(doc)
+        masked = list(text)
         for span in curated:  # "Damascus-Aleppo highway" names a road, not the governorates
             if gaz.places[span.label_].kind in {"road", "crossing", "base"}:
                 masked[span.start_char : span.end_char] = " " * (span.end_char - span.start_char)
         spans = []
-        for found in resolve_all(doc.text, "".join(masked), mentions, gaz, lex):
+        for found in resolve_all(text, "".join(masked), mentions, gaz, lex):
             span = Span(doc, found.mention.start, found.mention.end, label=found.place.place_id)
             span._.place_id = found.place.place_id
             span._.place_precision = found.precision

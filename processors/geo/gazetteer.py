@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from processors.geo.names import consonant_key, fold, loose_key, normal_key, skeletons, without_head
 
@@ -91,9 +91,9 @@ class Gazetteer:
                 if len(skel) >= 3 and place_id not in self.skeleton[skel]:
                     self.skeleton[skel].append(place_id)
 
-    @property
+    @cached_property
     def region_place(self) -> Place:
-        """The region's own governorate entry (curated; the loader checks it exists)."""
+        """The region's own governorate entry (curated; the loader checks it exists). Looked up once."""
         return next(p for p in self.places.values() if p.kind == "governorate" and p.admin1 == self.region)
 
     def lookup(self, phrase: str, allow_skeleton: bool = True) -> list[tuple[Place, bool]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from spacy.tokens import Doc, Span
 
 from processors.geo.gazetteer import Gazetteer, Place, distance_km
+from processors.geo.mentions import text_of
 from processors.lexicon import Lexicon
 
 _RELATIVE_TO = re.compile(
@@ -36,7 +37,7 @@ def _relative_target(doc: Doc, spans: list[Span], index: int) -> Span | None:
     """ACLED codes "X front near Y", "X farms in the vicinity of Y", "X area west of Y town" to Y, the town."""
     span = spans[index]
     for later in spans[index + 1 : index + 3]:
-        between = doc.text[span.end_char : later.start_char]
+        between = text_of(doc)[span.end_char : later.start_char]
         if len(between) < 60 and _RELATIVE_TO.match(between):
             return later
     return None
@@ -80,7 +81,7 @@ def pick_place(
     governorate, looking at the anchor sentence first and then the rest of the incident's text."""
     region = gaz.region
     groups_spans = [
-        [s for s in spans if not _NEIGHBOURHOOD.match(s.doc.text[s.end_char : s.end_char + 20])]
+        [s for s in spans if not _NEIGHBOURHOOD.match(text_of(s.doc)[s.end_char : s.end_char + 20])]
         for spans in groups_spans
     ]  # "Al-Qusor neighbourhood in Idleb city": the city
     first = groups_spans[0] if groups_spans else []

@@ -172,11 +172,19 @@ def _longest_match(
     return None
 
 
+def text_of(doc: Doc) -> str:
+    """doc.text, built once per Doc (spaCy joins every token each time the property is read)."""
+    text = doc.user_data.get("idlib_text")
+    if text is None:
+        text = doc.user_data["idlib_text"] = doc.text
+    return text
+
+
 def names_region(doc: Doc, gaz: Gazetteer, lex: Lexicon, keys: tuple[frozenset[str], ...]) -> bool:
     """The relevance test, before the model runs (doc is only tokenised): the text names the region, or a name run
     of the finder matches one of the region's places exactly, vowel-insensitively or by consonant skeleton.
     Deliberately looser than find_mentions: it decides only whether the model runs."""
-    if lex.region_pattern.search(fold(doc.text)):
+    if lex.region_pattern.search(fold(text_of(doc))):
         return True
     exact, loose, skeleton = keys
     for run_start, run_end, _ in name_runs(doc, set(), lex):

@@ -83,13 +83,16 @@ def test_incident_ids_are_stable(extractor: Extractor) -> None:
 
 
 def test_outcome_says_why_a_document_gave_no_incident(extractor: Extractor) -> None:
-    # "Arbin" spells like an Idlib village, so the model runs; the incident then resolves to Rural Damascus.
-    doc = Document(id="x", text="Regime forces shelled Arbin city in Rural Damascus, killing 3.",
+    # "Kafr Nabudah" spells like an Idlib village, so the model runs; the incident then resolves to Hama.
+    doc = Document(id="x", text="Regime forces shelled Kafr Nabudah in Hama countryside, killing 3.",
                    published=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
     outcome = extractor.extract(doc)
     assert outcome.incidents == [] and outcome.relevant and outcome.reasons == ("outside_region",)
     football = extractor.extract(Document(id="y", text="Football results from Madrid and Paris."))
     assert football.incidents == [] and not football.relevant and football.reasons == ("not_relevant",)
+    # "Arbin" is a sub-district of Rural Damascus: the prefilter drops it before spaCy, though a village spells so too
+    arbin = extractor.extract(Document(id="v", text="Regime forces shelled Arbin city in Rural Damascus, killing 3."))
+    assert not arbin.relevant and arbin.reasons == ("not_relevant",)
     assert extractor.extract(Document(id="z", text="  ")).reasons == ("empty_text",)
     quiet = extractor.extract(Document(id="w", text="Idlib is a city in north-western Syria with many olive groves."))
     assert quiet.relevant and quiet.incidents == [] and quiet.reasons == ("no_event",)

@@ -39,7 +39,7 @@ def test_only_broker_module_imports_kafka() -> None:
 
 # Pure transforms: no broker, no network, no metrics; side effects stay at the edges (loop, worker, services).
 PURE = ("actors", "casualties", "dates", "decode", "documents", "evaluate", "events", "extract", "lexicon", "records",
-        "resources", "merge", "consolidate", "export", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve",
+        "resources", "merge", "consolidate", "export", "prefilter", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve",
         "geo/incident_place")  # fmt: skip
 EDGES = ("kafka", "httpx", "prometheus_client", "psycopg", "ingest.contract.broker", "processors.loop",
          "processors.worker", "processors.metrics", "processors.db")  # fmt: skip
