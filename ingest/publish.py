@@ -13,6 +13,26 @@ from ingest.contract.topics import HEADER_CONTENT_TYPE, HEADER_PRODUCER, HEADER_
 log = logging.getLogger(__name__)
 
 
+def discard(producer: KafkaProducer) -> None:
+    """Close a producer whose broker is gone, dropping what it still holds. kafka-python's close() flushes first and
+    raises while records are pending, leaving its sender thread alive: that thread would later deliver a record we
+    already reported as not acknowledged, and the retry would publish it twice. So the sender is forced closed."""
+    try:
+        producer.close(timeout=1)
+        return
+    except Exception:
+        log.debug("producer close timed out; forcing it", exc_info=True)
+    sender = getattr(producer, "_sender", None)  # no public API for this in kafka-python 3.0
+    if sender is not None:
+        sender.force_close()
+        sender.join(5)
+    try:
+        producer.close(timeout=0)
+    except Exception:
+        log.debug("producer force close left records behind", exc_info=True)
+    producer._closed = True  # its __del__ would try (and fail) to close it again
+
+
 class ArticlePublisher:
     """key = article_id, value = Article v1 JSON, headers with the schema version; acks=all and idempotence."""
 
@@ -51,10 +71,7 @@ class ArticlePublisher:
 
     def _reset(self) -> None:
         if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:
-                log.debug("producer close failed", exc_info=True)
+            discard(self._producer)
             self._producer = None
 
     def close(self) -> None:
