@@ -49,7 +49,9 @@ class ArticlePublisher:
         return self._producer
 
     def publish_sync(self, article: Article) -> tuple[int, int]:
-        """Send and wait for the acknowledgement; (partition, offset). BrokerUnavailable when it does not come."""
+        """Send and wait for the acknowledgement; (partition, offset). BrokerUnavailable when it does not come.
+        Only the send holds the lock: concurrent publishes wait for their acknowledgements together (one linger,
+        one batch) instead of one after another."""
         with self._lock:
             try:
                 producer = self._ensure()
@@ -58,13 +60,19 @@ class ArticlePublisher:
                     headers=encode_headers({HEADER_SCHEMA_VERSION: article.schema_version,
                                             HEADER_CONTENT_TYPE: "application/json", HEADER_PRODUCER: "idlib-ingest"}),
                 )  # fmt: skip
-                meta = future.get(timeout=self.ack_timeout_seconds)
-                return int(meta.partition), int(meta.offset)
             except BrokerUnavailable:
                 raise
             except (KafkaError, TimeoutError) as exc:
                 self._reset()
                 raise BrokerUnavailable(f"no acknowledgement from {self.bootstrap_servers}: {exc}") from exc
+        try:
+            meta = future.get(timeout=self.ack_timeout_seconds)
+            return int(meta.partition), int(meta.offset)
+        except (KafkaError, TimeoutError) as exc:
+            with self._lock:
+                if self._producer is producer:
+                    self._reset()
+            raise BrokerUnavailable(f"no acknowledgement from {self.bootstrap_servers}: {exc}") from exc
 
     async def publish(self, article: Article) -> tuple[int, int]:
         return await asyncio.to_thread(self.publish_sync, article)

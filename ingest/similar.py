@@ -21,6 +21,7 @@ NUM_PERM = 128
 SCHEME = "affine32"  # datasketch >= 2: stored signatures must be read back with the scheme that made them
 DTYPE = np.uint32
 _WORD = re.compile(r"\w+", re.UNICODE)
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations  # made once: each MinHash() redraws them
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class Signature:
     hashvalues: bytes  # NUM_PERM values of DTYPE, as stored in the seen-store
 
     def minhash(self) -> MinHash:
-        return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(self.hashvalues, dtype=DTYPE), scheme=SCHEME)
+        return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(self.hashvalues, dtype=DTYPE),
+                       permutations=_PERMUTATIONS, scheme=SCHEME)  # fmt: skip
 
 
 def signature(text: str) -> Signature | None:
@@ -37,7 +39,7 @@ def signature(text: str) -> Signature | None:
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=SCHEME)
     minhash.update_batch(list(shingles))
     return Signature(np.asarray(minhash.hashvalues, dtype=DTYPE).tobytes())
 
@@ -60,9 +62,11 @@ class NearDuplicates:
         if sig is None:
             return None
         minhash = sig.minhash()
-        matches = [self._entries[key] for key in self._lsh.query(minhash)
-                   if key != article_id and self._entries[key][1].jaccard(minhash) >= self.threshold]  # fmt: skip
-        return min(matches, key=lambda entry: entry[0])[2] if matches else None
+        candidates = sorted(self._entries[key] for key in self._lsh.query(minhash) if key != article_id)
+        for _, indexed, origin in candidates:  # the earliest first: the first that is similar enough is the answer
+            if indexed.jaccard(minhash) >= self.threshold:
+                return origin
+        return None
 
     def add(self, article_id: str, sig: Signature | None, origin: str | None) -> None:
         """Index an acknowledged article; a new revision replaces its earlier signature."""

@@ -1,4 +1,5 @@
-"""Benchmark: pages/s and per-page p50/p95 latency of fetch + clean + publish, over local pages, real broker.
+"""Benchmark, one run: pages/s and per-page p50/p95 latency of fetch + clean + publish, over local pages, real
+broker, against bare trafilatura extraction of the same pages in one thread (ingest_ratio).
 
 Usage: python tests/benchmarks/bench_ingest.py [--pages 300] [--concurrency 4]
 Starts its own local Apache Kafka (deploy/kafka/local_kafka.py) unless KAFKA_BOOTSTRAP_SERVERS is set.
@@ -8,15 +9,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+import trafilatura  # noqa: E402
 
 from ingest.contract.broker import ensure_topics  # noqa: E402
 from ingest.dedup import SeenStore  # noqa: E402
@@ -26,27 +34,64 @@ from ingest.fetch import Fetcher, FetchSettings  # noqa: E402
 from ingest.metrics import IngestMetrics  # noqa: E402
 from ingest.publish import ArticlePublisher  # noqa: E402
 from ingest.service import IngestService  # noqa: E402
-from tests.support.httpserver import serve  # noqa: E402
-from tests.support.kafka import broker_for_run  # noqa: E402
+from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 from tests.support.pages import SeedArticle, article_page, rss, seed_articles  # noqa: E402
 
 
-async def run(bootstrap: str, pages: int, concurrency: int) -> None:
+def bare_pages_per_s(pages: list[str]) -> float:
+    """trafilatura alone, the same options as ingest/clean.py, one page after another."""
+    t0 = time.perf_counter()
+    for page in pages:
+        trafilatura.extract(page, output_format="json", with_metadata=True, include_comments=False,
+                            include_tables=False, include_links=False, include_images=False, deduplicate=False,
+                            favor_precision=True)  # fmt: skip
+    return len(pages) / (time.perf_counter() - t0)
+
+
+@contextmanager
+def static_site(files: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """The pages served by a web server in another process (`python -m http.server`), as a news site would be:
+    the server's CPU is not the ingest's. Yields the base URL and the folder served."""
+    with tempfile.TemporaryDirectory() as root:
+        for path, body in files.items():
+            target = Path(root) / path.strip("/") / ("index.html" if path.endswith("/") else "")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(body, encoding="utf-8")
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                   "--directory", root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}", Path(root)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
     topic = f"bench-articles-{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap, {topic: 3})
-    with serve() as server, tempfile.TemporaryDirectory() as tmp:
-        server.add("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
-        items = []
-        seeds = seed_articles()
-        for i in range(pages):
-            base = seeds[i % len(seeds)]
-            variant = SeedArticle(
-                base.slug, base.title, [*base.paragraphs, f"Page {i} of the benchmark."], base.published
-            )
-            server.add(f"/p/{i}/", article_page(variant))
-            items.append((base.title, f"/p/{i}/", base.published, "s"))
-        server.add("/feed.xml", rss(server.base, items), "application/rss+xml")
-        feed = FeedConfig(id="bench", url=server.url("/feed.xml"), source_name="Bench")  # type: ignore[arg-type]
+    files = {"/robots.txt": "User-agent: *\nAllow: /\n"}
+    items = []
+    html: list[str] = []
+    seeds = seed_articles()
+    for i in range(pages):
+        base = seeds[i % len(seeds)]
+        variant = SeedArticle(base.slug, base.title, [*base.paragraphs, f"Page {i} of the benchmark."], base.published)
+        html.append(article_page(variant))
+        files[f"/p/{i}/"] = html[-1]
+        items.append((base.title, f"/p/{i}/", base.published, "s"))
+    with static_site(files) as (site, root), tempfile.TemporaryDirectory() as tmp:
+        (root / "feed.xml").write_text(rss(site, items), encoding="utf-8")
+        feed = FeedConfig(id="bench", url=f"{site}/feed.xml", source_name="Bench")  # type: ignore[arg-type]
         fetcher = Fetcher(FetchSettings(user_agent="bench", min_host_delay_seconds=0, per_host_concurrency=concurrency,
                                         allow_networks=("127.0.0.1/32",)))  # fmt: skip
         publisher = ArticlePublisher(bootstrap, topic)
@@ -69,11 +114,16 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> None:
         wall = time.perf_counter() - t0
         await fetcher.aclose()
         publisher.close()
+    bare = bare_pages_per_s(html[1:])
     done = len(latencies)
     q = statistics.quantiles(latencies, n=100)
     print(f"pages: {done}, concurrency: {concurrency}, wall: {wall:.2f} s")
-    print(f"throughput: {done / wall:.1f} pages/s (fetch + clean + publish with acks=all)")
+    print(f"throughput: {done / wall:.1f} pages/s (fetch + clean + dedup + publish with acks=all)")
+    print(f"bare trafilatura on the same pages: {bare:.1f} pages/s; ingest_ratio {done / wall / bare:.2f}")
     print(f"per-page latency: p50 {q[49] * 1000:.1f} ms, p95 {q[94] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    return {"pages": done, "concurrency": concurrency, "ingest_pages_per_s": round(done / wall, 1),
+            "bare_trafilatura_pages_per_s": round(bare, 1), "ingest_ratio": round(done / wall / bare, 3),
+            "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1)}  # fmt: skip
 
 
 def main() -> int:
@@ -82,7 +132,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     with broker_for_run() as bootstrap:
-        asyncio.run(run(bootstrap, args.pages, args.concurrency))
+        figures = asyncio.run(run(bootstrap, args.pages, args.concurrency))
+    print(json.dumps(figures))
     return 0
 
 

@@ -162,6 +162,14 @@ def main() -> int:
               f"({two['articles_per_second'] / one['articles_per_second']:.2f}x one worker; machine has {os.cpu_count()} cores)")  # fmt: skip
         print(f"  publish -> incident latency p50 {two['p50'] * 1000:.0f} ms, p95 {two['p95'] * 1000:.0f} ms; "
               f"peak RSS {two['rss_mb']:.0f} MB")  # fmt: skip
+    print(json.dumps({"articles": len(articles), "bare_articles_per_s": round(bare, 2),
+                      "one_worker_articles_per_s": round(one["articles_per_second"], 2),
+                      "worker_ratio": round(one["articles_per_second"] / bare, 3),
+                      "two_workers_articles_per_s": round(two["articles_per_second"], 2),
+                      "two_worker_speedup": round(two["articles_per_second"] / one["articles_per_second"], 3),
+                      "p50_ms": round(one["p50"] * 1000), "p95_ms": round(one["p95"] * 1000),
+                      "steady_p50_ms": round(steady["p50"] * 1000), "steady_p95_ms": round(steady["p95"] * 1000),
+                      "peak_rss_mb": round(max(one["rss_mb"], two["rss_mb"])), "cores": os.cpu_count()}))  # fmt: skip
     return 0
 
 
