@@ -20,7 +20,7 @@ from ingest.feedlist import load_feeds
 from ingest.fetch import Fetcher, FetchSettings
 from ingest.metrics import IngestMetrics
 from ingest.publish import ArticlePublisher
-from ingest.service import IngestService, Policy
+from ingest.service import IngestService, Policy, cleaning_pool
 from ingest.settings import IngestSettings
 
 log = logging.getLogger("ingest")
@@ -65,8 +65,9 @@ async def serve(settings: IngestSettings, once: bool) -> int:
         feeds, fetcher, store, publisher.publish, metrics,
         Policy(min_text_chars=settings.min_text_chars, min_summary_chars=settings.min_summary_chars,
                jitter_fraction=settings.poll_jitter_fraction, backoff_base_seconds=settings.backoff_base_seconds,
-               backoff_max_seconds=settings.backoff_max_seconds, max_concurrent_feeds=settings.max_concurrent_feeds),
-        near,
+               backoff_max_seconds=settings.backoff_max_seconds, max_concurrent_feeds=settings.max_concurrent_feeds,
+               clean_processes=settings.clean_processes),
+        near, cleaning_pool(settings.clean_processes),
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,6 +79,8 @@ async def serve(settings: IngestSettings, once: bool) -> int:
         await service.run(stop, once=once)
     finally:
         await fetcher.aclose()
+        if service.cleaners is not None:
+            service.cleaners.shutdown(cancel_futures=True)
         await asyncio.to_thread(publisher.close)
         store.close()
         log.info("ingest stopped")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ingest.clean import NoUsableText, clean_html, text_of_summary
+from ingest.clean import Cleaned, NoUsableText, clean_html, text_of_summary
 from ingest.contract import Article, BrokerUnavailable, content_hash
 from ingest.dedup import Seen, SeenStore
 from ingest.feedlist import FeedConfig
@@ -38,6 +40,14 @@ class Policy:
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 3600.0
     max_concurrent_feeds: int = 8
+    clean_processes: int = 1
+
+
+def cleaning_pool(processes: int) -> Executor | None:
+    """Processes for trafilatura (CPU-bound: in a thread it shares the event loop's core). 0: a thread instead."""
+    if processes <= 0:
+        return None
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
 
 
 @dataclass
@@ -49,6 +59,7 @@ class IngestService:
     metrics: IngestMetrics
     policy: Policy = field(default_factory=Policy)
     near: NearDuplicates = field(default_factory=NearDuplicates)
+    cleaners: Executor | None = None  # where trafilatura runs: a process pool (another core), else a thread
     states: dict[str, FeedState] = field(default_factory=dict)
     broker_failures: int = 0
 
@@ -216,12 +227,23 @@ class IngestService:
                                              "revision": article.revision, "partition": partition, "offset": offset})  # fmt: skip
         return True
 
+    async def _clean(self, html: str | bytes, url: str) -> Cleaned:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.cleaners, clean_html, html, url, self.policy.min_text_chars)
+        except BrokenExecutor:  # a cleaning process died (out of memory on a monster page ...): a new pool, once
+            log.error("cleaning process died; starting a new pool", extra={"url": url})
+            if isinstance(self.cleaners, ProcessPoolExecutor):
+                self.cleaners.shutdown(wait=False, cancel_futures=True)
+                self.cleaners = cleaning_pool(self.policy.clean_processes)
+            return await loop.run_in_executor(self.cleaners, clean_html, html, url, self.policy.min_text_chars)
+
     async def _article(self, feed: FeedConfig, entry: Entry, page: Response, seen: Seen | None) -> Article | None:
         html: str | bytes = page.body.decode(page.charset, "replace") if page.charset else page.body
         started = time.perf_counter()
         text_source = "page"
         try:
-            cleaned = await asyncio.to_thread(clean_html, html, entry.canonical, self.policy.min_text_chars)
+            cleaned = await self._clean(html, entry.canonical)
             text, title, author = cleaned.text, cleaned.title, cleaned.author
             published, language = cleaned.published_at, cleaned.language
         except NoUsableText as exc:

@@ -39,6 +39,9 @@ class IngestSettings(BaseSettings):
         default=0.7, gt=0, le=1, description="MinHash Jaccard similarity from which an article is a copy"
     )
     near_duplicate_capacity: int = Field(default=50_000, ge=1, description="recent articles the copy index keeps")
+    clean_processes: int = Field(
+        default=1, ge=0, le=32, description="processes that run trafilatura (0: a thread of the service)"
+    )
     poll_jitter_fraction: float = Field(default=0.1, ge=0, le=1)
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_max_seconds: float = Field(default=3600.0, gt=0)

@@ -33,7 +33,7 @@ from ingest.feeds import parse_feed  # noqa: E402
 from ingest.fetch import Fetcher, FetchSettings  # noqa: E402
 from ingest.metrics import IngestMetrics  # noqa: E402
 from ingest.publish import ArticlePublisher  # noqa: E402
-from ingest.service import IngestService  # noqa: E402
+from ingest.service import IngestService, cleaning_pool  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 from tests.support.pages import SeedArticle, article_page, rss, seed_articles  # noqa: E402
 
@@ -76,7 +76,7 @@ def static_site(files: dict[str, str]) -> Iterator[tuple[str, Path]]:
             server.wait(timeout=10)
 
 
-async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
+async def run(bootstrap: str, pages: int, concurrency: int, processes: int) -> dict[str, float]:
     topic = f"bench-articles-{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap, {topic: 3})
     files = {"/robots.txt": "User-agent: *\nAllow: /\n"}
@@ -96,7 +96,7 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
                                         allow_networks=("127.0.0.1/32",)))  # fmt: skip
         publisher = ArticlePublisher(bootstrap, topic)
         service = IngestService([feed], fetcher, SeenStore(Path(tmp) / "seen.db"), publisher.publish,
-                                IngestMetrics.create(feed_ids=["bench"]))  # fmt: skip
+                                IngestMetrics.create(feed_ids=["bench"]), cleaners=cleaning_pool(processes))  # fmt: skip
         body = (await fetcher.get(str(feed.url), kind="feed")).body
         entries = parse_feed(body, str(feed.url)).entries
         await service._entry(feed, entries[0])  # warm up: robots.txt, producer connection, trafilatura
@@ -114,6 +114,8 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
         wall = time.perf_counter() - t0
         await fetcher.aclose()
         publisher.close()
+        if service.cleaners is not None:
+            service.cleaners.shutdown()
     bare = bare_pages_per_s(html[1:])
     done = len(latencies)
     q = statistics.quantiles(latencies, n=100)
@@ -121,7 +123,7 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
     print(f"throughput: {done / wall:.1f} pages/s (fetch + clean + dedup + publish with acks=all)")
     print(f"bare trafilatura on the same pages: {bare:.1f} pages/s; ingest_ratio {done / wall / bare:.2f}")
     print(f"per-page latency: p50 {q[49] * 1000:.1f} ms, p95 {q[94] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
-    return {"pages": done, "concurrency": concurrency, "ingest_pages_per_s": round(done / wall, 1),
+    return {"pages": done, "concurrency": concurrency, "clean_processes": processes, "ingest_pages_per_s": round(done / wall, 1),
             "bare_trafilatura_pages_per_s": round(bare, 1), "ingest_ratio": round(done / wall / bare, 3),
             "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1)}  # fmt: skip
 
@@ -129,10 +131,11 @@ async def run(bootstrap: str, pages: int, concurrency: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--clean-processes", type=int, default=1, help="as INGEST_CLEAN_PROCESSES (0: a thread)")
     args = parser.parse_args()
     with broker_for_run() as bootstrap:
-        figures = asyncio.run(run(bootstrap, args.pages, args.concurrency))
+        figures = asyncio.run(run(bootstrap, args.pages, args.concurrency, args.clean_processes))
     print(json.dumps(figures))
     return 0
 

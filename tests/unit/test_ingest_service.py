@@ -18,7 +18,7 @@ from ingest.dedup import SeenStore
 from ingest.feedlist import FeedConfig
 from ingest.fetch import Fetcher, FetchSettings
 from ingest.metrics import IngestMetrics
-from ingest.service import IngestService, Policy
+from ingest.service import IngestService, Policy, cleaning_pool
 from tests.support.httpserver import LocalServer, Reply, Request, serve
 from tests.support.pages import article_page, atom, rss, seed_articles
 
@@ -124,6 +124,19 @@ def test_wire_copy_on_another_outlet_is_published_as_a_duplicate_of_the_first(
     assert [a.duplicate_of for a in rec.articles] == [None, None]
     assert [a.duplicate_of for a in rec2.articles] == [a.article_id for a in rec.articles]
     assert sample(service, "idlib_ingest_near_duplicates_total", feed="reprint") == 2
+
+
+def test_pages_are_cleaned_in_a_process_pool_too(server: LocalServer, tmp_path: Path) -> None:
+    paths = serve_seeds(server)
+    server.add("/rss.xml", rss(server.base, rss_items(paths)), "application/rss+xml")
+    service, rec = make_service([feed(server, "/rss.xml", "rss")], tmp_path / "seen.db")
+    service.cleaners = cleaning_pool(1)
+    try:
+        poll(service, *service.feeds)
+    finally:
+        service.cleaners.shutdown()
+    assert [a.text_source for a in rec.articles] == ["page", "page"]
+    assert seed_articles()[1].paragraphs[-1] in rec.articles[1].text
 
 
 def test_conditional_get_reuses_etag(server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
