@@ -177,7 +177,8 @@ def cmd_worker(args: argparse.Namespace, settings: ProcessorSettings) -> int:
     extractor = _extractor(settings)  # loads the model and data before joining the group
     metrics = ProcessorMetrics.create(reasons=REASONS)
     port = args.metrics_port if args.metrics_port is not None else settings.metrics.metrics_port
-    region, snapshots = extractor.resources.lexicon.region, settings.loop.snapshot_topic
+    region = settings.loop.region_key or extractor.resources.lexicon.region
+    snapshots = settings.loop.snapshot_topic
     transform = ExtractionTransform(
         extractor, metrics.loop,
         encode=with_snapshot(snapshots, region) if snapshots else incident_messages,

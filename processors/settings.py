@@ -34,6 +34,11 @@ class LoopSettings(BaseSettings):
     output_topic: str = topics.INCIDENTS
     dead_letter_topic: str = topics.DEAD_LETTERS
     snapshot_topic: str = Field(default=topics.ARTICLE_INCIDENTS, description="worker: per-article snapshots; '' = off")
+    region_key: str = Field(
+        default="",
+        description="worker: the key that routes snapshots to the events stage's partitions; '' = the admin1 of the "
+        "data folder's region. Every revision and the withdrawal of an article must carry the same key.",
+    )
     max_batch_records: int = Field(default=32, ge=1, le=10_000)
     max_batch_seconds: float = Field(default=1.0, gt=0, le=60)
     publish_timeout_seconds: float = Field(default=30.0, gt=0)

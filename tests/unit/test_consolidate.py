@@ -158,3 +158,20 @@ def test_merge_quality_on_the_labelled_pairs(extractor: Extractor) -> None:
     assert len(pairs) >= 40 and sum(not p["same"] for p in pairs) >= len(pairs) // 2
     summary = pair_report(extractor, rules_for(extractor), pairs).summary()
     assert summary["precision"] >= 0.95 and summary["recall"] >= 0.80, summary
+
+
+def test_snapshots_are_routed_by_the_configured_region_key(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from processors.documents import from_json_line
+    from processors.extract import Outcome
+    from processors.settings import ProcessorSettings
+    from processors.worker import with_snapshot, withdrawal
+
+    monkeypatch.setenv("PROCESSOR_REGION_KEY", "Idlib-north")
+    key = ProcessorSettings().loop.region_key
+    document = from_json_line('{"id": "a1", "text": "x"}')
+    (snap,) = [m for m in with_snapshot("snaps", key)(document, Outcome([], True)) if m.topic == "snaps"]
+    assert snap.partition_key == b"Idlib-north" and json.loads(snap.value or b"{}")["region"] == "Idlib-north"
+    from processors.records import Record
+
+    (gone,) = withdrawal("snaps", key)(Record("articles", 0, 7, b"a1", None))
+    assert gone.partition_key == b"Idlib-north" and gone.value is None
