@@ -61,7 +61,13 @@ _TOTAL = re.compile(
 _TOLL_UPDATE = re.compile(
     r"\b(?:death toll|toll|number of (?:the )?(?:dead|deaths|killed|fatalities|casualties|people killed))\b[^.;]{0,60}?"
     r"\b(?:rose|risen|rises|climbed|increased|reached|raised|raising|raises|bringing|brought)?\s*to\s+(?:at least\s+)?"
-    r"(\d+)(?!\s*(?:injured|wounded))",
+    r"(\d+)(?!\s*(?:\w+\s+)?(?:injured|wounded))",
+    re.I,
+)
+_COUNT_RAISED = re.compile(  # "raise the number of casualties who were killed by the drone strike ... to 5 casualties"
+    r"\bnumber of (?:the )?(?:casualties|dead|deaths|people killed|those killed|martyrs)\b[^.;]{0,200}?"
+    r"\bto\s+(?:at least\s+)?(\d+)\s+(?:at least\s+)?(?:casualties|people|persons|civilians|members|fighters|dead|"
+    r"martyrs|deaths)\b(?!\s*(?:injured|wounded))",
     re.I,
 )
 _WINDOW = 12
@@ -236,6 +242,6 @@ def count(text: str) -> Casualties:
             used.add(i)
     for match in _TOTAL.finditer(clean):
         totals[KILLED] = int(match.group(1) or match.group(2))
-    for match in _TOLL_UPDATE.finditer(clean):
+    for match in [*_TOLL_UPDATE.finditer(clean), *_COUNT_RAISED.finditer(clean)]:
         totals[KILLED] = max(totals[KILLED] or 0, int(match.group(1)))
     return Casualties(totals[KILLED], totals[INJURED], totals[KIDNAPPED])

@@ -17,6 +17,7 @@ _RELATIVE_TO = re.compile(
     r"(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|outside|around)\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
     re.I,
 )
+_SETTLEMENT_BEFORE = re.compile(r"\b(?:city|town|village)\s+of\s+(?:the\s+)?$", re.I)
 _NEIGHBOURHOOD = re.compile(r"^\s*(?:neighbou?rhood|quarter|district)\b", re.I)
 _PREPOSITIONS = frozenset({"in", "of", "near", "on", "at", "between", "around", "outside"})
 
@@ -34,8 +35,11 @@ def specific(gaz: Gazetteer, spans: Iterable[Span]) -> list[Span]:
 
 
 def _relative_target(doc: Doc, spans: list[Span], index: int) -> Span | None:
-    """ACLED codes "X front near Y", "X farms in the vicinity of Y", "X area west of Y town" to Y, the town."""
+    """ACLED codes "X front near Y", "X farms in the vicinity of Y", "X area west of Y town" to Y, the town. A place
+    the text itself calls a settlement ("the city of X south of Y city") stays X."""
     span = spans[index]
+    if _SETTLEMENT_BEFORE.search(text_of(doc), max(0, span.start_char - 20), span.start_char):
+        return None
     for later in spans[index + 1 : index + 3]:
         between = text_of(doc)[span.end_char : later.start_char]
         if len(between) < 60 and _RELATIVE_TO.match(between):

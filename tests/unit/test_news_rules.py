@@ -35,6 +35,12 @@ GENERIC = load_resources().rules.generic_ids
         ("Six people, including two children, were killed.", Casualties(6)),
         ("A judge was killed by an explosive device.", Casualties(1)),
         ("The Observatory documented the death of a civilian.", Casualties(1)),
+        (
+            "New deaths raised the number of casualties of yesterday's drone strike on the market in the town to 7 "
+            "people at least.",
+            Casualties(7),
+        ),  # a toll update told at length
+        ("The number of casualties rose to 4 people wounded.", Casualties(None, 4)),  # wounded, not killed
     ],
 )
 def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
@@ -104,6 +110,15 @@ IDLIB = ("Idlib", 35.93, 36.63, 3)
 ARIHA = ("Ariha", 35.81, 36.61, 1)
 NEAR_ARIHA = ("Ariha", 35.81, 36.61, 2)
 BINNISH = ("Binnish", 35.96, 36.71, 1)
+
+
+def test_a_town_the_text_calls_a_city_is_not_moved_to_the_city_it_lies_near(extractor: Extractor) -> None:
+    text = "Four civilians were killed when warplanes struck the city of Saraqib east of Idlib city on Monday."
+    (incident,) = extractor.extract(Document(id="t", text=text, published=datetime(2020, 2, 3, tzinfo=UTC))).incidents
+    assert incident.location is not None and incident.location.name == "Saraqib"
+    area = "Warplanes struck the farms west of Saraqib on Monday."  # an area near a town is still coded to the town
+    (near,) = extractor.extract(Document(id="u", text=area, published=datetime(2020, 2, 3, tzinfo=UTC))).incidents
+    assert near.location is not None and near.location.name == "Saraqib"
 
 
 def test_headline_lede_and_body_of_one_event_become_one_incident() -> None:
