@@ -23,6 +23,9 @@ class Found:
     lead: bool = False
 
 
+KM_PER_DEGREE_LATITUDE = 110.57  # the shortest a degree of latitude gets (at the equator)
+
+
 def _contains(wide: Location, narrow: Location) -> bool:
     """A governorate-level place contains every place of its governorate; a district-level one (precision 3 at a
     district town: "Ariha countryside") those of its district."""
@@ -39,6 +42,8 @@ def same_place(a: Location | None, b: Location | None, km: float = SAME_PLACE_KM
         return True
     if a.geo_precision == 3 or b.geo_precision == 3:
         return False
+    if abs(a.lat - b.lat) * KM_PER_DEGREE_LATITUDE > km:
+        return False  # farther apart north-south alone than km: no need for the great circle
     return distance_km(a.lat, a.lon, b.lat, b.lon) <= km
 
 
