@@ -58,6 +58,36 @@ def governorates_mentioned(text: str, lex: Lexicon) -> set[str]:
     return found
 
 
+_SENTENCE_END = re.compile(r"[.!?\n]")
+LOCAL_AFTER_CHARS = 250
+LOCAL_BEFORE_CHARS = 400
+
+
+def _first_governorate(folded: str, lex: Lexicon, last: bool) -> str | None:
+    hits = [(m.start(), gov) for gov, pattern in lex.governorates.items() for m in pattern.finditer(folded)]
+    if not hits:
+        return None
+    return (max(hits) if last else min(hits))[1]
+
+
+def local_governorate(masked: str, start: int, end: int, lex: Lexicon) -> str | None:
+    """The governorate the text ties a name to: the first one named after it in its sentence ("X, Y and Z in the
+    southern countryside of Idlib, and W in the northern countryside of Hama" ties W to Hama), else the last one
+    named before it in its paragraph ("Idlib Province, the Observatory: ... X"). None when neither names one. A name
+    that is itself a governorate's ("the Wali of Hama") is tied to that governorate."""
+    itself = _first_governorate(fold(masked[start:end]), lex, last=False)
+    if itself is not None:
+        return itself
+    ahead = masked[end : end + LOCAL_AFTER_CHARS]
+    stop = _SENTENCE_END.search(ahead)
+    after = _first_governorate(fold(ahead[: stop.start()] if stop else ahead), lex, last=False)
+    if after is not None:
+        return after
+    behind = masked[max(0, start - LOCAL_BEFORE_CHARS) : start]
+    paragraph = behind.rfind("\n")
+    return _first_governorate(fold(behind[paragraph + 1 :]), lex, last=True)
+
+
 def directions_mentioned(text: str, lex: Lexicon) -> set[str]:
     """Compass words tied to the region ("Idleb south eastern countryside", "southern Idlib") -> {"south", "east"}."""
     found: set[str] = set()
@@ -181,6 +211,15 @@ def plausible(gaz: Gazetteer, place: Place, exact: bool, governorates: set[str],
     return exact or place.admin1 == gaz.region
 
 
+def plausible_here(gaz: Gazetteer, place: Place, exact: bool, local: str | None, spelling: float) -> bool:
+    """A loose spelling match in another governorate than the one its own sentence names ("Tar'ei village in the
+    southern countryside of Idlib" is no village of Aleppo, however the spelling compares) is a wrong match: the
+    honest answer is the governorate the sentence names, not a namesake tens of kilometres away."""
+    if local is None or exact or place.kind == "governorate" or place.source == "curated":
+        return True
+    return place.admin1 == local or (place.admin1 == gaz.region and spelling >= STRONG_SIMILARITY)
+
+
 def unambiguous(candidates: Sequence[tuple[Place, bool]]) -> Place | None:
     """The place a name surely means: its only candidate, or its exact matches when they are one place listed by
     several sources (GeoNames and OSM points a few hundred metres apart)."""
@@ -201,8 +240,13 @@ def resolve_all(text: str, masked: str, mentions: Sequence[Mention], gaz: Gazett
     directions = directions_mentioned(text, lex)
     out: list[Resolved] = []
     for mention in mentions:
-        place, exact = choose(gaz, mention.text, mention.candidates, governorates, anchors, directions)
-        if not plausible(gaz, place, exact, governorates, similarity(gaz, mention.text, place)):
+        local = local_governorate(masked, mention.start_char, mention.end_char, lex)
+        named = {local} if local is not None and local in governorates else governorates
+        place, exact = choose(gaz, mention.text, mention.candidates, named, anchors, directions)
+        spelling = similarity(gaz, mention.text, place)
+        if not plausible(gaz, place, exact, governorates, spelling):
+            continue
+        if not plausible_here(gaz, place, exact, local, spelling):
             continue
         before = text[max(0, mention.start_char - 80) : mention.start_char].lower()
         after = text[mention.end_char : mention.end_char + 40].lower()

@@ -164,3 +164,29 @@ def test_news_scoring_picks_the_best_matching_incident_and_counts_duplicates() -
     assert (summary["recall"], summary["false_alarm_rate"], summary["date"], summary["geo"], summary["killed"]) == (
         1.0, 0.0, 1.0, 1.0, 1.0)  # fmt: skip
     assert summary["incidents_per_positive"] == 3 and summary["duplicate_pairs_per_50"] == 50
+
+
+def test_a_name_is_tied_to_the_governorate_its_own_sentence_names() -> None:
+    from processors.geo.resolve import local_governorate
+
+    lex = load_resources().lexicon
+    text = (
+        "Idlib Province: warplanes struck Kafr Ain and Tal Aas in the southern countryside of Idlib, and Kafr Zita "
+        "in the northern countryside of Hama.\nLater the wali of Hama was seen in Sarmada."
+    )
+
+    def tied(name: str) -> str | None:
+        start = text.index(name)
+        return local_governorate(text, start, start + len(name), lex)
+
+    assert tied("Kafr Ain") == "Idlib"
+    assert tied("Kafr Zita") == "Hama"
+    assert tied("Hama") == "Hama"  # a governorate's own name
+    assert tied("Sarmada") == "Hama"  # nothing after it in its sentence: the last one named before, same paragraph
+
+
+def test_a_loose_match_in_another_governorate_yields_to_the_one_the_sentence_names(extractor: Extractor) -> None:
+    text = "Rebels shelled regime positions in Tar'ei village in the southern countryside of Idlib on Monday."
+    (incident,) = extractor.extract(Document(id="g", text=text, published=TUESDAY)).incidents
+    assert incident.location is not None
+    assert (incident.location.admin1, incident.location.geo_precision) == ("Idlib", 3)
