@@ -40,6 +40,22 @@ _PERSON = re.compile(
     r"husbands?|wives|wife|sisters?|grandchild(?:ren)?|emirs?|guerrillas?|jihadis)\b",
     re.I,
 )
+# What a number counts when it is not people: "3 raids which resulted in the death of a woman" is one death
+_THING = re.compile(
+    r"^(?:raids?|(?:air)?strikes?|shells?|rockets?|missiles?|barrels?|bombs?|mortars?|rounds?|sorties|projectiles?|"
+    r"explosions?|attacks?|mines?|drones?|warplanes?|helicopters?|jets?|planes?|vehicles?|cars?|tanks?|houses?|homes?|"
+    r"buildings?|shops?|positions?|posts?|points?|villages?|towns?|areas?|places?|sites?|times|days?|hours?|minutes?|"
+    r"weeks?|months?|years?|km|kilomet(?:re|er)s?|met(?:re|er)s?|miles?)$",
+    re.I,
+)
+# a headline's bare singular: "Turkish forces kill woman near their post", "Sniper shoots dead child"
+_BARE_VICTIM = re.compile(
+    r"\b(?:kills?|killed|shoots? dead|shot dead|executes?|executed)\s+(?:young\s+|elderly\s+)?"
+    r"(?:woman|man|child|boy|girl|civilian|soldier|fighter|shepherd|farmer|teenager|youth|commander|leader|teacher|"
+    r"doctor|nurse|judge|journalist|activist|driver|policeman|officer|worker|student|paramedic|imam|mukhtar)\b"
+    r"(?!\s+(?:and|with|of)\b)",
+    re.I,
+)
 _TOKEN = re.compile(r"\d+(?:,\d{3})*|[A-Za-z][A-Za-z'-]*|[.;:!?,()]")
 _ZERO = [
     (re.compile(r"\b(?:neither|no) (?:injuries|injured|wounded|casualties) (?:n?or|and) (?:fatalities|deaths|dead)\b", re.I),
@@ -160,6 +176,8 @@ def _count_forward(
 ) -> tuple[str, int] | None:
     """NUM [person words] [were|was ...] VERB: "two Russian soldiers were wounded"."""
     saw_person = person_implied or (not is_article and tokens[i].isdigit())
+    if i + 1 < len(tokens) and _THING.match(tokens[i + 1]):
+        return None  # "3 raids ... killed": the number counts raids
     j = i
     limit = min(len(tokens), i + 1 + _WINDOW)
     while j + 1 < limit:
@@ -189,7 +207,19 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
         j = i - back
         if j < 0:
             return None
-        if tokens[j].lower() in {"of", "at", "least", "about", "around", "some", "nearly", "almost", "than", "more"}:
+        if tokens[j].lower() in {
+            "of",
+            "at",
+            "least",
+            "about",
+            "around",
+            "some",
+            "nearly",
+            "almost",
+            "than",
+            "more",
+            "the",
+        }:  # "the deaths of the two men"
             continue
         kind = _verb_at(tokens, j)
         if kind and tokens[j].lower() == "dead":  # "shot dead a commander", not "dead and 3 injured"
@@ -240,6 +270,8 @@ def count(text: str) -> Casualties:
         if forward and not (vague and forward[0] != KILLED):
             add(*forward)
             used.add(i)
+    if totals[KILLED] is None and _BARE_VICTIM.search(clean):
+        totals[KILLED] = 1
     for match in _TOTAL.finditer(clean):
         totals[KILLED] = int(match.group(1) or match.group(2))
     for match in [*_TOLL_UPDATE.finditer(clean), *_COUNT_RAISED.finditer(clean)]:

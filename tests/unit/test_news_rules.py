@@ -41,6 +41,10 @@ GENERIC = load_resources().rules.generic_ids
             Casualties(7),
         ),  # a toll update told at length
         ("The number of casualties rose to 4 people wounded.", Casualties(None, 4)),  # wounded, not killed
+        ("Jets struck the village with 4 raids, which led to the death of a shepherd.", Casualties(1)),  # raids
+        ("Gunmen kill teacher in Sarmada", Casualties(1)),  # a headline's bare singular
+        ("Both sides blamed each other for the deaths of the three brothers.", Casualties(3)),
+        ("Snipers kill civilians near the front", Casualties()),  # a bare plural says no number
     ],
 )
 def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
