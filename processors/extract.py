@@ -202,7 +202,8 @@ class Extractor:
             if len(text) < 15 or res.lexicon.caption.search(text):
                 continue
             paragraph = _paragraph_of(doc, sent, breaks)
-            if open_group and open_group.paragraph != paragraph:
+            carried = open_group is not None and open_group.paragraph != paragraph
+            if open_group and carried and not self._wants_place(open_group, paragraph):
                 open_group = None
             roles = assign_roles(_actor_mentions(sent, res))
             actor1_government = bool(roles) and roles[0][0] in res.government_camp
@@ -220,7 +221,11 @@ class Extractor:
             has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
             hypothetical = res.lexicon.hypothetical.search(text) and not has_count
             if not dates and (_is_claim_or_opinion(sent, res) or hypothetical):
+                if open_group and carried and specific(self.gazetteer, places):
+                    open_group.sentences.append(sent)  # "The attack was on X, the Observatory said": where
                 continue
+            if carried:
+                open_group = None  # a new paragraph's event starts its own group
             if open_group and self._continues(open_group, dates, places):
                 open_group.sentences.append(sent)
                 continue
@@ -240,6 +245,16 @@ class Extractor:
                 unique.setdefault(incident.incident_id, Found(incident, group.date is not None, group.paragraph == 0))
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
+
+    def _wants_place(self, group: _Group, paragraph: int) -> bool:
+        """Wire copy writes one sentence per paragraph: the paragraph right after an event that names no town yet
+        may still tell where it happened ("The attack happened in the village of X"), if it reports no event of its
+        own (a sentence with an event starts its own group anyway)."""
+        return (
+            paragraph == group.paragraph + 1
+            and len(group.sentences) == 1
+            and not specific(self.gazetteer, group.places)
+        )
 
     def _continues(self, group: _Group, dates: list[DateMention], places: list[Span]) -> bool:
         if dates and (group.date is None or dates[0].value != group.date.value):

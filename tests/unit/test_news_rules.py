@@ -194,3 +194,20 @@ def test_a_loose_match_in_another_governorate_yields_to_the_one_the_sentence_nam
     (incident,) = extractor.extract(Document(id="g", text=text, published=TUESDAY)).incidents
     assert incident.location is not None
     assert (incident.location.admin1, incident.location.geo_precision) == ("Idlib", 3)
+
+
+def test_wire_copy_tells_the_place_in_the_next_paragraph(extractor: Extractor) -> None:
+    text = (
+        "Rebels ambushed an army convoy on Monday, killing four soldiers, a monitoring group said.\n"
+        "It happened at the village of Kafr Nabl in Idlib province, the Observatory said."
+    )
+    (incident,) = extractor.extract(Document(id="w", text=text, published=TUESDAY)).incidents
+    assert incident.location is not None
+    assert (incident.location.name, incident.location.geo_precision) == ("Kafranbel", 1)  # GeoNames' spelling
+    assert (incident.killed, incident.date) == (4, date(2020, 2, 10))
+    placed = (
+        "Rebels ambushed an army convoy in Saraqib on Monday, killing four soldiers.\n"
+        "Residents of Kafr Nabl fled the town, a monitoring group said."
+    )  # the event already has its town: a later paragraph's other town is not its place
+    (first,) = extractor.extract(Document(id="x", text=placed, published=TUESDAY)).incidents
+    assert first.location is not None and first.location.name == "Saraqib"
