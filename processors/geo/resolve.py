@@ -155,10 +155,21 @@ def _similarity(gaz: Gazetteer, phrase: str, place_id: str) -> float:
 def choose(
     gaz: Gazetteer, phrase: str, candidates: Sequence[tuple[Place, bool]], governorates: set[str],
     anchors: Sequence[Place], directions: set[str] = frozenset(),  # type: ignore[assignment]
+    nearest_anchor: dict[str, float] | None = None,
 ) -> tuple[Place, bool]:  # fmt: skip
     """Pick one candidate: governorates the text names, compass hints, closeness to other places it names,
-    spelling, prominence."""
+    spelling, prominence. nearest_anchor: a per-text memo of each place's distance to the nearest anchor."""
     region = gaz.region
+    memo = {} if nearest_anchor is None else nearest_anchor
+
+    def nearest_km(place: Place) -> float:
+        found = memo.get(place.place_id)
+        if found is None:
+            found = memo[place.place_id] = min(
+                (distance_km(place.lat, place.lon, a.lat, a.lon) for a in anchors), default=math.inf
+            )
+        return found
+
     centre = gaz.region_place
     elsewhere = max(
         (1.0 if exact else similarity(gaz, phrase, p) for p, exact in candidates if p.admin1 != region), default=0.0
@@ -176,7 +187,7 @@ def choose(
                 if in_direction(place, centre, directions)
                 else -1.0
             )
-        nearest = min((distance_km(place.lat, place.lon, a.lat, a.lon) for a in anchors), default=math.inf)
+        nearest = nearest_km(place)
         if place.admin1 in governorates:
             value += 3.0
         elif governorates:
@@ -239,13 +250,18 @@ def resolve_all(text: str, masked: str, mentions: Sequence[Mention], gaz: Gazett
     anchors = [place for m in mentions if (place := unambiguous(m.candidates)) is not None]
     directions = directions_mentioned(text, lex)
     out: list[Resolved] = []
+    nearest_anchor: dict[str, float] = {}
     for mention in mentions:
-        local = local_governorate(masked, mention.start_char, mention.end_char, lex)
+        # the sentence's governorate matters when the candidates lie in several, or for a loose match
+        several = len({p.admin1 for p, _ in mention.candidates}) > 1
+        local = local_governorate(masked, mention.start_char, mention.end_char, lex) if several else None
         named = {local} if local is not None and local in governorates else governorates
-        place, exact = choose(gaz, mention.text, mention.candidates, named, anchors, directions)
+        place, exact = choose(gaz, mention.text, mention.candidates, named, anchors, directions, nearest_anchor)
         spelling = similarity(gaz, mention.text, place)
         if not plausible(gaz, place, exact, governorates, spelling):
             continue
+        if not several and not exact:
+            local = local_governorate(masked, mention.start_char, mention.end_char, lex)
         if not plausible_here(gaz, place, exact, local, spelling):
             continue
         before = text[max(0, mention.start_char - 80) : mention.start_char].lower()
