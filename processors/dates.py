@@ -27,6 +27,8 @@ DATE_RE = re.compile(
     | (?P<rel>yesterday|the\s+day\s+before\s+yesterday|today|last\s+night|this\s+morning|tonight|earlier\s+today|
              (?:at\s+)?dawn\s+today|this\s+(?:evening|afternoon))
     | (?P<wd>(?:last\s+)?{_WEEKDAY}(?:\s+(?:morning|evening|night|afternoon))?)
+    | (?P<ago>(?:\d{{1,2}}|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?:days?|hours?)\s+ago)
+    | (?P<weeks_ago>(?:\d|one|two|three|a)\s+weeks?\s+ago)
     | (?P<week>(?:earlier\s+)?this\s+week|last\s+week|past\s+week)
     | (?P<month>last\s+month|this\s+month|(?<=in\s)(?:early|mid|late)?-?\s*{_MONTH}(?!\s+{_DAY}))
     )\b""",
@@ -34,7 +36,7 @@ DATE_RE = re.compile(
 )
 _PRECISION: dict[str, Precision] = {
     "dmy": "day", "mdy": "day", "iso": "day", "dm": "day", "md": "day", "rel": "day", "wd": "day",
-    "week": "week", "month": "month", "my": "month",
+    "week": "week", "month": "month", "my": "month", "ago": "day", "weeks_ago": "week",
 }  # fmt: skip
 _REPORTED_ON = re.compile(
     r"\b(?:published|reported|said|announced|stated|posted|issued|released|wrote|tweeted)\s+(?:on\s+|in\s+)?(?:the\s+)?$",
@@ -66,6 +68,8 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
         if "yesterday" in lowered or "last night" in lowered:
             return (base - timedelta(days=1)).date()
         return base.date()
+    if kind == "ago" and "hour" in text.lower():
+        return base.date()  # "5 hours ago": that day (a feed's publication time is often only a date)
     if kind == "month" and text.lower().startswith("last month"):
         first = base.replace(day=1) - timedelta(days=1)
         return first.replace(day=1).date()

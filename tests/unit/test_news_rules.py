@@ -80,6 +80,9 @@ def test_a_cumulative_toll_is_never_an_incidents_count(text: str, expected: Casu
         ("at dawn today warplanes struck", date(2020, 2, 11), "day"),
         ("Last night a drone hit a car.", date(2020, 2, 10), "day"),
         ("Earlier this week two were killed.", date(2020, 2, 11), "week"),
+        ("He died of wounds from shelling on the town three days ago.", date(2020, 2, 8), "day"),
+        ("A drone struck the car 2 hours ago.", date(2020, 2, 11), "day"),
+        ("The bakery was hit a week ago.", date(2020, 2, 4), "week"),
     ],
 )
 def test_dates_the_way_news_writes_them(text: str, expected: date, precision: str) -> None:
