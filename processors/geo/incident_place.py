@@ -60,6 +60,25 @@ def _unknown_name_in(sent: Span, places: list[Span], lex: Lexicon) -> bool:
     return False
 
 
+_LIST_GAP = re.compile(
+    r"^\s*(?:,|and|&|,\s*and|,\s*as\s+well\s+as|or)?\s*(?:the\s+)?(?:(?:towns?|villages?|cities)\s+of\s+)?$", re.I
+)
+
+
+def _listed(towns: list[Span]) -> list[Span]:
+    """The longest run of mentions the text enumerates ("in A, B, C and D"): only commas and "and" between them.
+    Towns named in different clauses of a long sentence are no list."""
+    best: list[Span] = []
+    run: list[Span] = []
+    for span in sorted(towns, key=lambda s: s.start_char):
+        if run and not _LIST_GAP.match(text_of(span.doc)[run[-1].end_char : span.start_char]):
+            run = []
+        run.append(span)
+        if len(run) > len(best):
+            best = list(run)
+    return best
+
+
 def _medoid(gaz: Gazetteer, towns: list[Span]) -> Span | None:
     """For a list of three or more villages ("clashes in A, B, C and D"), the one closest to all the others.
     ACLED codes such a report once per village; the medoid is the single place nearest whichever of them a
@@ -100,7 +119,7 @@ def pick_place(
         towns = [s for s in chosen if gaz.places[s.label_].kind in {"town", "governorate"}]
         features = [s for s in chosen if gaz.places[s.label_].kind not in {"town", "governorate"}]
         in_region = [s for s in towns + features if gaz.places[s.label_].admin1 == region]
-        listed = _medoid(gaz, [s for s in towns if gaz.places[s.label_].admin1 == region])
+        listed = _medoid(gaz, _listed([s for s in towns if gaz.places[s.label_].admin1 == region]))
         if listed is not None:
             return gaz.places[listed.label_], int(listed._.place_precision)
         for choice in (towns, in_region, features):

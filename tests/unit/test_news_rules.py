@@ -214,3 +214,12 @@ def test_wire_copy_tells_the_place_in_the_next_paragraph(extractor: Extractor) -
     )  # the event already has its town: a later paragraph's other town is not its place
     (first,) = extractor.extract(Document(id="x", text=placed, published=TUESDAY)).incidents
     assert first.location is not None and first.location.name == "Saraqib"
+
+
+def test_towns_in_different_clauses_are_no_list(extractor: Extractor) -> None:
+    text = (
+        "A woman died in Bidama town in the western countryside of Jisr al-Shughur on Monday, while gunmen shot a "
+        "commander in Harem and a judge was shot in Saraqeb."
+    )
+    (incident, *_) = extractor.extract(Document(id="l", text=text, published=TUESDAY)).incidents
+    assert incident.location is not None and incident.location.name == "Bdama"  # not the middle of the three
