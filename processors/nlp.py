@@ -87,12 +87,21 @@ class PlaceTagger:
         return doc
 
 
+_SPLICE_STARTS = frozenset({"A", "An", "Another", "Two", "Three", "Four", "Five", "Several"})
+
+
 @Language.component(LINES_COMPONENT)
 def newline_boundaries(doc: Doc) -> Doc:
-    """A line break ends a sentence: headlines, captions and boilerplate lines never merge with body text."""
+    """A line break ends a sentence: headlines, captions and boilerplate lines never merge with body text. So does a
+    comma before a capitalised new subject ("..., A man was killed"), a comma splice translated reports make."""
     for token in doc[1:]:
-        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
+        before = doc[token.i - 1]
+        if "\n" in before.text or "\n" in before.whitespace_:
             token.is_sent_start = True
+        elif (
+            before.text == "," and token.text in _SPLICE_STARTS and token.i + 1 < len(doc) and doc[token.i + 1].is_lower
+        ):
+            token.is_sent_start = True  # a comma splice: "... on Telmins, A man was killed in Kelli town."
     return doc
 
 

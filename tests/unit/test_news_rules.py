@@ -223,3 +223,10 @@ def test_towns_in_different_clauses_are_no_list(extractor: Extractor) -> None:
     )
     (incident, *_) = extractor.extract(Document(id="l", text=text, published=TUESDAY)).incidents
     assert incident.location is not None and incident.location.name == "Bdama"  # not the middle of the three
+
+
+def test_a_comma_splice_separates_two_events(extractor: Extractor) -> None:
+    text = "A boy was killed by shelling on Sarmin on Monday, A woman was killed by a landmine in Binnish town."
+    places = {i.location.name for i in extractor.extract(Document(id="c", text=text, published=TUESDAY)).incidents
+              if i.location}  # fmt: skip
+    assert {"Sarmin", "Binnish"} <= places
