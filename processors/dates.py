@@ -30,6 +30,8 @@ DATE_RE = re.compile(
     | (?P<ago>(?:\d{{1,2}}|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(?:days?|hours?)\s+ago)
     | (?P<weeks_ago>(?:\d|one|two|three|a)\s+weeks?\s+ago)
     | (?P<week>(?:earlier\s+)?this\s+week|last\s+week|past\s+week)
+    | (?P<before>(?:(?<=killed\s)|(?<=wounded\s)|(?<=injured\s)|(?<=died\s)|(?<=struck\s)|(?<=shelled\s)|(?<=targeted\s)|(?<=bombed\s)|(?<=hit\s))earlier
+               (?=\s*(?:[,.;:]|$|(?:in|by|when|while|during|after|as|and|with|near)\b)))
     | (?P<month>last\s+month|this\s+month|(?<=in\s)(?:early|mid|late)?-?\s*{_MONTH}(?!\s+{_DAY}))
     )\b""",
     re.IGNORECASE | re.VERBOSE,
@@ -37,6 +39,7 @@ DATE_RE = re.compile(
 _PRECISION: dict[str, Precision] = {
     "dmy": "day", "mdy": "day", "iso": "day", "dm": "day", "md": "day", "rel": "day", "wd": "day",
     "week": "week", "month": "month", "my": "month", "ago": "day", "weeks_ago": "week",
+    "before": "week",
 }  # fmt: skip
 _REPORTED_ON = re.compile(
     r"\b(?:published|reported|said|announced|stated|posted|issued|released|wrote|tweeted)\s+(?:on\s+|in\s+)?(?:the\s+)?$",
@@ -68,6 +71,8 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
         if "yesterday" in lowered or "last night" in lowered:
             return (base - timedelta(days=1)).date()
         return base.date()
+    if kind == "before":  # "was killed earlier in bombing": before the report, day unknown
+        return (base - timedelta(days=1)).date()
     if kind == "ago" and "hour" in text.lower():
         return base.date()  # "5 hours ago": that day (a feed's publication time is often only a date)
     if kind == "month" and text.lower().startswith("last month"):
@@ -92,8 +97,26 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
     return parsed.date()
 
 
+# "died of wounds he sustained", "affected by the injury he had": the death is reported now, the event was earlier
+DIED_OF_WOUNDS = re.compile(
+    r"\b(?:died|dies|succumbed|passed away)\b[^.;]{0,30}?\b(?:of|from|to)\s+(?:his|her|their|the)?\s*"
+    r"(?:wounds|injuries|injury)\b|\baffected by (?:the|his|her|their) (?:injury|injuries|wounds)\b",
+    re.I,
+)
+
+
 def find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMention]:
-    """Every date expression in text that resolves to a day not after publication and not long before it."""
+    """Every date expression in text that resolves to a day not after publication and not long before it. A death
+    from earlier wounds with no date of its own is dated the day before publication at precision week."""
+    found = _find_dates(text, published, offset)
+    wounds = DIED_OF_WOUNDS.search(text) if not found else None
+    if wounds is not None:
+        day = (published.replace(tzinfo=None) - timedelta(days=1)).date()
+        found = [DateMention(offset + wounds.start(), offset + wounds.end(), wounds.group(0), day, "week")]
+    return found
+
+
+def _find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMention]:
     found: list[DateMention] = []
     for match in DATE_RE.finditer(text):
         kind = match.lastgroup or ""

@@ -83,8 +83,17 @@ def test_a_cumulative_toll_is_never_an_incidents_count(text: str, expected: Casu
         ("He died of wounds from shelling on the town three days ago.", date(2020, 2, 8), "day"),
         ("A drone struck the car 2 hours ago.", date(2020, 2, 11), "day"),
         ("The bakery was hit a week ago.", date(2020, 2, 4), "week"),
+        ("A farmer was killed earlier by a landmine.", date(2020, 2, 10), "week"),  # before the report
+        ("A nurse died of her wounds from the shelling of the hospital.", date(2020, 2, 10), "week"),
     ],
 )
+@pytest.mark.parametrize(
+    "text", ["He had joined the brigade earlier, and fought in the clashes.", "due to earlier shelling the road closed"]
+)
+def test_earlier_as_background_is_no_date(text: str) -> None:
+    assert find_dates(text, TUESDAY) == []
+
+
 def test_dates_the_way_news_writes_them(text: str, expected: date, precision: str) -> None:
     assert [(d.value, d.precision) for d in find_dates(text, TUESDAY)] == [(expected, precision)]
 
