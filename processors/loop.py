@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 Transform = Callable[[Sequence[Any]], list[Result]]
+TOP_UP_SECONDS = 0.05
 
 
 class Sink(Protocol):
@@ -203,6 +204,8 @@ class StreamLoop:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            if records:  # top up with what is at hand; a partial batch does not wait for records yet to come
+                remaining = min(remaining, TOP_UP_SECONDS)
             polled = self.consumer.poll(timeout_ms=int(remaining * 1000) or 1,
                                         max_records=self.settings.max_batch_records - len(records))  # fmt: skip
             for batch in polled.values():

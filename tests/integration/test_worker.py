@@ -304,3 +304,26 @@ def test_worker_reads_the_custom_data_folder(kafka_bootstrap: str, unique: str, 
     assert incident["rule_id"] == "shelling"
     workers[0].send_signal(signal.SIGTERM)
     assert workers[0].wait(timeout=60) == 0
+
+
+def test_a_partial_batch_is_not_held_back_for_the_gathering_window(kafka_bootstrap: str, unique: str,
+                                                                   extractor: Extractor) -> None:  # fmt: skip
+    """Two articles and a batch of up to 100 gathered for up to 55 s: the loop takes what is at hand and processes
+    it, instead of waiting out the window for records that are not coming."""
+    names = topics_for(kafka_bootstrap, unique, partitions=1)
+    wanted = [article(1), article(2)]
+    produce(kafka_bootstrap, names["input"], [good(a) for a in wanted])
+    metrics = ProcessorMetrics.create(reasons=REASONS)
+    consumer = make_consumer(kafka_bootstrap, f"g-{unique}", [names["input"]])
+    worker = extraction_loop(kafka_bootstrap, consumer, extractor, metrics, names, max_batch_records=100,
+                             max_batch_seconds=55)  # fmt: skip
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    keys = expected_keys(extractor, wanted)
+    try:
+        out = read_all(kafka_bootstrap, names["output"], lambda rs: {r.key.decode() for r in rs} >= keys, 40)
+    finally:
+        worker.stop()
+        runner.join(timeout=60)
+    assert {r.key.decode() for r in out} == keys  # within 40 s, though the window is 55 s
+    assert metrics.registry.get_sample_value("idlib_processor_batch_size_count") == 1  # both in one batch
