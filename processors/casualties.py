@@ -56,6 +56,7 @@ _BARE_VICTIM = re.compile(
     r"(?!\s+(?:and|with|of)\b)",
     re.I,
 )
+_THE_OTHER = re.compile(r"\bthe other (?=(?:was|is|had been|has been)\b)", re.I)
 _TOKEN = re.compile(r"\d+(?:,\d{3})*|[A-Za-z][A-Za-z'-]*|[.;:!?,()]")
 _ZERO = [
     (re.compile(r"\b(?:neither|no) (?:injuries|injured|wounded|casualties) (?:n?or|and) (?:fatalities|deaths|dead)\b", re.I),
@@ -241,7 +242,7 @@ def count(text: str) -> Casualties:
         if pattern.search(clean):
             for kind in kinds:
                 totals[kind] = totals[kind] or 0
-    tokens = _TOKEN.findall(re.sub(r"\bthe other (?=(?:was|is|had been|has been)\b)", "one other ", clean, flags=re.I))
+    tokens = _TOKEN.findall(_THE_OTHER.sub("one other ", clean))
     used: set[int] = set()
     for i, tok in enumerate(tokens):
         lowered = tok.lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import dateparser
@@ -45,6 +46,10 @@ _REPORTED_ON = re.compile(
     r"\b(?:published|reported|said|announced|stated|posted|issued|released|wrote|tweeted)\s+(?:on\s+|in\s+)?(?:the\s+)?$",
     re.I,
 )
+_QUALIFIERS = re.compile(r"\b(?:last|this|morning|evening|night|afternoon|early|mid|late)\b", re.I)
+_WEEKDAY_RE = re.compile(_WEEKDAY, re.I)
+_WEEKDAY_MENTION = re.compile(rf"(?:last\s+)?{_WEEKDAY}.*", re.I)
+_SEPT = re.compile(r"\bsept\b", re.I)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_AGE_DAYS = 400  # an incident report older than this relative to its article is background, not news
 
@@ -58,8 +63,9 @@ class DateMention:
     precision: Precision
 
 
+@lru_cache(maxsize=4096)  # dateparser is the slow part: the same phrases recur against one publication time
 def _resolve(text: str, kind: str, published: datetime) -> date | None:
-    cleaned = re.sub(r"\b(?:last|this|morning|evening|night|afternoon|early|mid|late)\b", " ", text, flags=re.I)
+    cleaned = _QUALIFIERS.sub(" ", text)
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", cleaned).replace(" of ", " ").strip(" -")
     base = published.replace(tzinfo=None)
     if kind == "week":
@@ -81,9 +87,12 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
     if kind == "month" and text.lower().startswith("this month"):
         return base.replace(day=1).date()
     if kind == "wd":  # "on Tuesday": the latest Tuesday, today when the article is from a Tuesday
-        target = _WEEKDAYS.index(re.search(_WEEKDAY, text, re.I).group(0)[:3].lower())  # type: ignore[union-attr]
+        target = _WEEKDAYS.index(_WEEKDAY_RE.search(text).group(0)[:3].lower())  # type: ignore[union-attr]
         back = (base.weekday() - target) % 7
         return (base - timedelta(days=back or (7 if text.lower().startswith("last") else 0))).date()
+    strict = _written_date(cleaned, kind, base)
+    if strict is not None:
+        return strict
     settings = {
         "RELATIVE_BASE": base,
         "PREFER_DATES_FROM": "past",
@@ -95,6 +104,34 @@ def _resolve(text: str, kind: str, published: datetime) -> date | None:
     if parsed is None:
         return None
     return parsed.date()
+
+
+# The calendar forms the pattern has already isolated, read by the standard library's strptime (a hundred times
+# faster than dateparser, which reads everything else). Year-less forms take the latest such day not after the base.
+_FORMATS: dict[str, tuple[str, ...]] = {
+    "dmy": ("%d %B %Y", "%d %b %Y"), "mdy": ("%B %d %Y", "%b %d %Y"), "iso": ("%Y-%m-%d",),
+    "dm": ("%d %B", "%d %b"), "md": ("%B %d", "%b %d"), "my": ("%B %Y", "%b %Y"), "month": ("%B", "%b"),
+}  # fmt: skip
+
+
+def _written_date(cleaned: str, kind: str, base: datetime) -> date | None:
+    formats = _FORMATS.get(kind)
+    if not formats:
+        return None
+    text = _SEPT.sub("sep", " ".join(cleaned.replace(",", " ").replace(".", " ").split()))
+    for fmt in formats:
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if "%Y" in fmt:
+            return parsed
+        try:
+            parsed = parsed.replace(year=base.year)
+            return parsed if parsed <= base.date() else parsed.replace(year=base.year - 1)
+        except ValueError:
+            return None  # 29 February outside a leap year: dateparser decides
+    return None
 
 
 # "died of wounds he sustained", "affected by the injury he had": the death is reported now, the event was earlier
@@ -140,7 +177,7 @@ def _explicit_over_weekday(found: list[DateMention], text: str, offset: int) -> 
     for k, mention in enumerate(found):
         nxt = found[k + 1] if k + 1 < len(found) else None
         gap = text[mention.end - offset : nxt.start - offset] if nxt else ""
-        is_weekday = re.fullmatch(rf"(?:last\s+)?{_WEEKDAY}.*", mention.text, re.I) is not None
+        is_weekday = _WEEKDAY_MENTION.fullmatch(mention.text) is not None
         if is_weekday and nxt is not None and nxt.precision == "day" and re.fullmatch(r"[\s,(]*(?:the\s+)?", gap):
             continue
         out.append(mention)

@@ -25,6 +25,7 @@ QUALIFIERS = {
 _APOSTROPHES = re.compile(r"[’'`ʿʾ‘ʼ′´]")
 _NON_WORD = re.compile(r"[^0-9a-z\u0600-\u06ff]+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+_LEADING_ARTICLE = re.compile(r"^(?:el|al)(?=\w{3,})", re.I)
 
 # Consonant classes. Vowels, semi-vowels (w, y), h and the glottal stop drop out: transliterations disagree on them.
 _LATIN_DIGRAPHS = (("kh", "k"), ("gh", "g"), ("sh", "S"), ("ch", "S"), ("th", "D"), ("dh", "D"), ("dj", "j"),
@@ -114,7 +115,7 @@ def without_head(name: str) -> str | None:
 def glued_variants(name: str) -> list[str]:
     """Spellings with a glued article split off: "Rasm Elabed" -> ["Rasm Elabed", "Rasm abed"]."""
     words = name.split()
-    stripped = [re.sub(r"^(?:el|al)(?=\w{3,})", "", w, flags=re.I) if i else w for i, w in enumerate(words)]
+    stripped = [_LEADING_ARTICLE.sub("", w) if i else w for i, w in enumerate(words)]
     return [name] if stripped == words else [name, " ".join(stripped)]
 
 

@@ -38,3 +38,20 @@ def test_offsets_point_into_the_text() -> None:
     text = "Report. On August 17, a vehicle was hit."
     (found,) = find_dates(text, PUBLISHED, offset=100)
     assert text[found.start - 100 : found.end - 100] == "August 17"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On 5 February 2020 warplanes struck.", date(2020, 2, 5)),
+        ("On Sept. 3, 2019 clashes erupted.", date(2019, 9, 3)),
+        ("on the 2nd of March clashes erupted", date(2019, 3, 2)),  # year-less and after the base: the year before
+        ("on 10 February shelling", date(2020, 2, 10)),
+        ("on 29 February shelling", date(2016, 2, 29)),  # no 29 February in 2019: dateparser decides
+        ("2020-01-30 an IED", date(2020, 1, 30)),
+    ],
+)
+def test_calendar_dates_read_by_the_standard_library_or_dateparser(text: str, expected: date) -> None:
+    base = datetime(2020, 2, 11, 9, tzinfo=UTC) if "29 February" not in text else datetime(2016, 3, 5, tzinfo=UTC)
+    (found,) = find_dates(text, base)
+    assert found.value == expected
