@@ -18,6 +18,13 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "another": 1, "dozen": 12, "couple": 
 VAGUE_QUANTITIES = {"dozens": 12, "hundreds": 100, "several": 10, "many": 10, "scores": 20}
 _HUNDRED_AND = re.compile(r"\b(hundred|thousand)\s+and\s+(?=[a-z])", re.I)
 _A_HUNDRED = re.compile(r"\ba\s+(hundred|thousand)\b", re.I)
+# every English cardinal is built from these words (text2num reads nothing else as a number)
+_NUMBER_WORD = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
+    r"billion)\b",
+    re.I,
+)
 _ARTICLE_NUMBERS = frozenset({"a", "an", "another"})
 KILLED = "killed"
 INJURED = "injured"
@@ -152,6 +159,8 @@ def parse_number(word: str) -> int | None:
 @lru_cache(maxsize=4096)
 def numbers_as_digits(text: str) -> str:
     """Number words as digits ("Twenty-three" -> "23", "a hundred and twelve" -> "112"); ordinals stay words."""
+    if not _NUMBER_WORD.search(text):
+        return text  # nothing for text2num to read (most sentences): skip its word-by-word pass
     text = _A_HUNDRED.sub(r"one \1", _HUNDRED_AND.sub(r"\1 ", text))
     return alpha2digit(text, "en", ordinal_threshold=10**9)
 
