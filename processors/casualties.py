@@ -99,6 +99,8 @@ _WINDOW = 12
 _BETWEEN = re.compile(r"\bbetween (\d+|one) (?:and|to) \d+\b", re.I)
 # "20 were killed and injured": the split is not said, so neither figure is
 _KILLED_AND_INJURED = re.compile(r"\s(?:killed|dead) (?:and|or) (?:injured|wounded)\b", re.I)
+# "claimed the lives of 9 citizens", "an assassination claimed the life of a commander"
+_CLAIMED_LIVES = re.compile(r"\bclaim(?:s|ed|ing)? the li(?:fe|ves) of\b", re.I)
 _ASIDE = frozenset({"including", "among", "most", "mostly", "all"})
 _SPLIT_EACH = re.compile(r"\bsplit,?\s*(\d+)\s+(?:coded\s+to\s+)?each\b|\bwith\s+(\d+)\s+coded\s+to\s+each\b", re.I)
 _SPLIT_LIST = re.compile(r"\bsplit\b[^.:;]*[:;](?P<list>[^.]*)", re.I)
@@ -242,6 +244,7 @@ def count(text: str) -> Casualties:
     """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
     clean = _BETWEEN.sub(r"\1", numbers_as_digits(_strip_parentheses(text)))
     clean = _KILLED_AND_INJURED.sub(" casualties", clean)
+    clean = _CLAIMED_LIVES.sub("killed", clean)
     totals: dict[str, int | None] = {KILLED: None, INJURED: None, KIDNAPPED: None}
 
     def add(kind: str, value: int) -> None:

@@ -115,11 +115,18 @@ def _territory(sent: Span, resources: Resources) -> Territory | None:
     return Territory(main, True if True in sides else (False if sides else None))
 
 
+_TOLLS = frozenset({"life", "lives", "casualty", "casualties", "victim", "victims", "death", "deaths"})
+
+
 def _is_claim_or_opinion(sent: Span, resources: Resources) -> bool:
     root = sent.root
+    if root.lemma_ == "claim" and any(t.dep_ == "dobj" and t.lemma_ in _TOLLS for t in root.children):
+        return False  # "the shelling claimed the lives of ...", "the chaos is still claiming casualties"
     if root.lemma_ in resources.lexicon.opinion_verbs:
         return True
     if root.lemma_ in resources.lexicon.speech_verbs:
+        if not any(t.dep_ in {"ccomp", "parataxis", "xcomp"} for t in root.children):
+            return False  # reports nothing: "the chaos is still claiming lives" is no one's claim
         subjects = [t for t in root.children if t.dep_ in {"nsubj", "nsubjpass"}]
         return any(t.ent_type_ == "PERSON" or t.pos_ == "PRON" or t.pos_ == "PROPN" for t in subjects)
     return False
@@ -207,17 +214,20 @@ class Extractor:
                 open_group = None
             roles = assign_roles(_actor_mentions(sent, res))
             actor1_government = bool(roles) and roles[0][0] in res.government_camp
-            # a running toll is background: the sentence's event must be told outside its toll clause
-            event = res.rules.classify(
-                Clause(without_tallies(text, res.lexicon.tally), actor1_government, _territory(sent, res))
-            )
-            dates = find_dates(sent.text, published, offset=sent.start_char)
+            # a running toll is background: the sentence's event, and its date and places, are told outside the
+            # toll clause ("... killed 2 in X, while it rose to 69, the number of raids on A, B, C since yesterday")
+            core = without_tallies(text, res.lexicon.tally)
+            event = res.rules.classify(Clause(core, actor1_government, _territory(sent, res)))
+            core_start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
+            dates = find_dates(core, published, offset=core_start)
             if event is None:
                 if open_group:
                     open_group.sentences.append(sent)
                 continue
             places = places_in(sent)
-            casualties = count(without_tallies(text, res.lexicon.tally))
+            if len(core) < len(text):
+                places = [p for p in places if p.start_char < core_start + len(core)] or places
+            casualties = count(core)
             has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
             hypothetical = res.lexicon.hypothetical.search(text) and not has_count
             if not dates and (_is_claim_or_opinion(sent, res) or hypothetical):

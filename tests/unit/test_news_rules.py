@@ -45,6 +45,8 @@ GENERIC = load_resources().rules.generic_ids
         ("Gunmen kill teacher in Sarmada", Casualties(1)),  # a headline's bare singular
         ("Both sides blamed each other for the deaths of the three brothers.", Casualties(3)),
         ("Snipers kill civilians near the front", Casualties()),  # a bare plural says no number
+        ("The fighting claimed the lives of 9 citizens.", Casualties(9)),
+        ("An explosion claimed the life of a commander.", Casualties(1)),
     ],
 )
 def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
@@ -239,3 +241,21 @@ def test_a_comma_splice_separates_two_events(extractor: Extractor) -> None:
     places = {i.location.name for i in extractor.extract(Document(id="c", text=text, published=TUESDAY)).incidents
               if i.location}  # fmt: skip
     assert {"Sarmin", "Binnish"} <= places
+
+
+def test_a_running_count_clause_lends_the_event_neither_date_nor_place(extractor: Extractor) -> None:
+    text = (
+        "Regime rockets killed 2 people in Kafr Nabl, while it rose to 69, the number of raids on Saraqib, Binnish "
+        "and Taftanaz since yesterday."
+    )
+    (incident,) = extractor.extract(Document(id="r", text=text, published=TUESDAY)).incidents
+    assert incident.location is not None and incident.location.name == "Kafranbel"
+    assert (incident.date, incident.killed) == (date(2020, 2, 11), 2)
+
+
+def test_a_toll_claimed_by_events_is_no_ones_claim(extractor: Extractor) -> None:
+    text = (
+        "The security chaos in Sarmada is still claiming lives, as an explosive device killed a shepherd in the town."
+    )
+    (incident,) = extractor.extract(Document(id="s", text=text, published=TUESDAY)).incidents
+    assert (incident.date, incident.killed) == (date(2020, 2, 11), 1)
