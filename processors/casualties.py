@@ -209,6 +209,8 @@ def _count_forward(
             continue
         kind = _verb_at(tokens, j)
         if kind:
+            if j + 1 < len(tokens) and tokens[j + 1].isdigit():
+                return None  # "3 members ... in response to killing 22 of its men": the verb is 22's
             return (kind, value) if saw_person or j == i + 1 else None
     return None
 

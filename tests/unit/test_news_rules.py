@@ -47,6 +47,7 @@ GENERIC = load_resources().rules.generic_ids
         ("Snipers kill civilians near the front", Casualties()),  # a bare plural says no number
         ("The fighting claimed the lives of 9 citizens.", Casualties(9)),
         ("An explosion claimed the life of a commander.", Casualties(1)),
+        ("3 members of the group were led away in revenge for killing 5 of theirs.", Casualties(5)),
     ],
 )
 def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
