@@ -252,7 +252,9 @@ class Extractor:
             if isinstance(incident, str):
                 reasons.add(incident)
             else:
-                unique.setdefault(incident.incident_id, Found(incident, group.date is not None, group.paragraph == 0))
+                named = frozenset(self.gazetteer.places[p.label_].name for s in group.sentences for p in places_in(s))
+                unique.setdefault(incident.incident_id,
+                                  Found(incident, group.date is not None, group.paragraph == 0, named))  # fmt: skip
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
 

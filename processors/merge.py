@@ -21,6 +21,7 @@ class Found:
     incident: Incident
     date_stated: bool
     lead: bool = False
+    named: frozenset[str] = frozenset()  # every place its sentences name (gazetteer names), not only the one chosen
 
 
 KM_PER_DEGREE_LATITUDE = 110.57  # the shortest a degree of latitude gets (at the equator)
@@ -57,7 +58,11 @@ def compatible(a: Found, b: Found, generic: frozenset[str]) -> bool:
             return False
     if x.event_type != y.event_type and x.rule_id not in generic and y.rule_id not in generic:
         return False
-    return same_place(x.location, y.location)
+    if same_place(x.location, y.location):
+        return True
+    # a headline names the town the body's report also names, while the body is placed at one of its villages
+    return any(f.lead and f.incident.location is not None and f.incident.location.name in g.named
+               for f, g in ((a, b), (b, a)))  # fmt: skip
 
 
 def _figure(values: Sequence[int | None]) -> int | None:
@@ -76,7 +81,13 @@ def combine(group: Sequence[Found], generic: frozenset[str]) -> Incident:
     if len(group) == 1:
         return group[0].incident
     incidents = [f.incident for f in group]
-    placed = min(incidents, key=lambda i: (i.location.geo_precision if i.location else 9, i.evidence.start))
+    named = frozenset().union(*(f.named for f in group if not f.lead))
+
+    def restated(f: Found) -> bool:  # a headline's town the body names beside the place it reports
+        return f.lead and f.incident.location is not None and f.incident.location.name in named
+
+    placed = min(group, key=lambda f: (f.incident.location.geo_precision if f.incident.location else 9,
+                                       restated(f), f.incident.evidence.start)).incident  # fmt: skip
     typed = min(incidents, key=lambda i: (i.rule_id in generic, -i.confidence, i.evidence.start))
     dated = next((f.incident for f in sorted(group, key=lambda f: f.incident.evidence.start) if f.date_stated), placed)
     evidence = sorted((i.evidence for i in incidents), key=lambda e: e.start)
@@ -105,7 +116,7 @@ def merge_same_events(found: Sequence[Found], generic: frozenset[str]) -> list[I
             if compatible(current, item, generic):
                 groups[k].append(item)
                 merged[k] = Found(combine(groups[k], generic), any(f.date_stated for f in groups[k]),
-                                  any(f.lead for f in groups[k]))  # fmt: skip
+                                  any(f.lead for f in groups[k]), frozenset().union(*(f.named for f in groups[k])))  # fmt: skip
                 break
         else:
             groups.append([item])

@@ -159,6 +159,19 @@ def test_two_villages_or_two_dates_stay_apart() -> None:
     assert sorted(i.location.name for i in merge_same_events(round_up, GENERIC) if i.location) == ["Ariha", "Binnish"]
 
 
+def test_a_headline_town_the_body_also_names_joins_the_body_village() -> None:
+    # headline "strike on Ariha", body "the strike hit Binnish, near Ariha": the body names both
+    headline = Found(_incident(0, ARIHA, killed=2), False, lead=True)
+    body = Found(_incident(1, BINNISH, killed=2), True, named=frozenset({"Binnish", "Ariha"}))
+    (merged,) = merge_same_events([headline, body], GENERIC)
+    assert merged.location is not None and merged.location.name == "Binnish"
+    # a body line that never names the headline's town, or a headline that is not the lead, stays apart
+    elsewhere = Found(_incident(1, BINNISH, killed=2), True, named=frozenset({"Binnish"}))
+    assert len(merge_same_events([headline, elsewhere], GENERIC)) == 2
+    not_lead = Found(_incident(0, ARIHA, killed=2), True)
+    assert len(merge_same_events([not_lead, body], GENERIC)) == 2
+
+
 def test_a_generic_verb_yields_to_the_specific_type_and_figures_are_conservative() -> None:
     generic = ("Battles", "Armed clash", "attack")
     found = [Found(_incident(0, ARIHA, killed=4, event=generic), True), Found(_incident(1, ARIHA, killed=2), True)]
