@@ -110,13 +110,16 @@ class EventRules:
     patterns: Mapping[str, re.Pattern[str]]
     rules: tuple[RuleSpec, ...]
     weapons: tuple[tuple[WeaponSpec, re.Pattern[str]], ...]
+    any_trigger: re.Pattern[str]  # every rule's triggers in one pattern: a sentence none of them hits has no event
 
     @classmethod
     def from_file(cls, data: EventsFile) -> EventRules:
+        triggers = sorted({name for rule in data.rules for name in rule.triggers})
         return cls(
             patterns={name: _re(alts) for name, alts in data.patterns.items()},
             rules=tuple(sorted(data.rules, key=lambda r: r.priority)),
             weapons=tuple((w, _re(w.phrases)) for w in data.weapons),
+            any_trigger=_re([alt for name in triggers for alt in data.patterns[name]]),
         )
 
     @property
@@ -150,6 +153,8 @@ class EventRules:
 
     def classify(self, clause: Clause) -> EventClass | None:
         """ACLED type of the event a sentence reports (the first matching rule by priority), or None."""
+        if self.any_trigger.search(clause.text) is None:
+            return None
         hits: dict[str, bool] = {}
         for rule in self.rules:
             if self.matches(rule, clause, hits):

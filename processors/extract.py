@@ -212,18 +212,20 @@ class Extractor:
             carried = open_group is not None and open_group.paragraph != paragraph
             if open_group and carried and not self._wants_place(open_group, paragraph):
                 open_group = None
-            roles = assign_roles(_actor_mentions(sent, res))
-            actor1_government = bool(roles) and roles[0][0] in res.government_camp
             # a running toll is background: the sentence's event, and its date and places, are told outside the
             # toll clause ("... killed 2 in X, while it rose to 69, the number of raids on A, B, C since yesterday")
             core = without_tallies(text, res.lexicon.tally)
-            event = res.rules.classify(Clause(core, actor1_government, _territory(sent, res)))
-            core_start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
-            dates = find_dates(core, published, offset=core_start)
+            event = None
+            if res.rules.any_trigger.search(core):  # most sentences name no event: skip their parse work
+                roles = assign_roles(_actor_mentions(sent, res))
+                actor1_government = bool(roles) and roles[0][0] in res.government_camp
+                event = res.rules.classify(Clause(core, actor1_government, _territory(sent, res)))
             if event is None:
                 if open_group:
                     open_group.sentences.append(sent)
                 continue
+            core_start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
+            dates = find_dates(core, published, offset=core_start)
             places = places_in(sent)
             if len(core) < len(text):
                 places = [p for p in places if p.start_char < core_start + len(core)] or places
