@@ -39,7 +39,7 @@ _VERB_RE = {kind: re.compile(rf"^(?:{pattern})\b", re.I) for kind, pattern in _V
 _PERSON = re.compile(
     r"^(?:people|persons?|civilians?|soldiers?|fighters?|members?|m[ae]n|wom[ae]n|child(?:ren)?|rebels?|"
     r"militiam[ae]n|militants?|volunteers?|workers?|staff|drivers?|gunmen|gunman|elements?|troops?|personnel|"
-    r"officers?|commanders?|nurses?|doctors?|employees?|boys?|girls?|others?|residents?|farmers?|shepherds?|"
+    r"officers?|officials?|commanders?|nurses?|doctors?|employees?|boys?|girls?|others?|residents?|farmers?|shepherds?|"
     r"individuals?|recruits?|policem[ae]n|guards?|journalists?|activists?|paramedics?|rescuers?|teenagers?|"
     r"infants?|brothers?|sons?|daughters?|relatives?|leaders?|jihadists?|of them|more|mercenar(?:y|ies)|"
     r"detainees?|prisoners?|operatives?|conscripts?|defectors?|youths?|students?|patients?|judges?|lawyers?|"
@@ -185,7 +185,7 @@ def _person_follows(tokens: list[str], i: int) -> bool:
 
 def _count_forward(
     tokens: list[str], i: int, value: int, is_article: bool, person_implied: bool = False
-) -> tuple[str, int] | None:
+) -> tuple[str, int, int] | None:
     """NUM [person words] [were|was ...] VERB: "two Russian soldiers were wounded"."""
     saw_person = person_implied or (not is_article and tokens[i].isdigit())
     if i + 1 < len(tokens) and _THING.match(tokens[i + 1]):
@@ -211,8 +211,44 @@ def _count_forward(
         if kind:
             if j + 1 < len(tokens) and tokens[j + 1].isdigit():
                 return None  # "3 members ... in response to killing 22 of its men": the verb is 22's
-            return (kind, value) if saw_person or j == i + 1 else None
+            return (kind, value, j) if saw_person or j == i + 1 else None
     return None
+
+
+# "killed a judge and another person", "killing two soldiers and a civilian", "killed along with his driver": a
+# victim joined to a counted one shares its verb
+_JOINS = frozenset({"and", "with"})
+_POSSESSIVES = frozenset({"his", "her", "their"})
+_KIN = re.compile(
+    r"^(?:wife|husband|son|daughter|brother|sister|mother|father|child|driver|companion|bodyguard|nephew|niece|"
+    r"cousin|grandson|granddaughter|friend|colleague|escort|guard|assistant)$",
+    re.I,
+)
+_AUXILIARIES = frozenset({"was", "were", "is", "are", "has", "have", "had", "been", "be", "got"})
+_MAX_GAP = 6
+
+
+def _joined(tokens: list[str], anchor: int, i: int) -> bool:
+    """tokens[i] starts a victim joined by "and"/"with" to the one counted at `anchor` (its number or its verb),
+    with nothing verb-like in between ("killed two soldiers and arrested a man" joins nothing)."""
+    gap = tokens[anchor + 1 : i]
+    if gap and gap[-1].lower() in _POSSESSIVES:
+        gap = gap[:-1]  # "along with his two sons"
+    if not gap or len(gap) > _MAX_GAP or gap[-1].lower() not in _JOINS:
+        return False
+    for tok in gap:
+        lowered = tok.lower()
+        if tok in {".", ";", ":", "!", "?", "("} or lowered in _AUXILIARIES or lowered in {"while", "as", "but"}:
+            return False
+        if lowered.endswith(("ed", "ing")) and not _PERSON.match(tok):
+            return False
+    return not any(tokens[k + 1 : k + 2] and _verb_at(tokens, k) for k in range(anchor + 1, i))
+
+
+def _stands_alone(tokens: list[str], end: int) -> bool:
+    """Nothing after the victim gives it its own verb ("... and his driver was injured")."""
+    rest = tokens[end : end + 3]
+    return not rest or (rest[0].lower() not in _AUXILIARIES and _verb_at(tokens, end) is None)
 
 
 def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) -> str | None:
@@ -258,8 +294,20 @@ def count(text: str) -> Casualties:
                 totals[kind] = totals[kind] or 0
     tokens = _TOKEN.findall(_THE_OTHER.sub("one other ", clean))
     used: set[int] = set()
+    last: tuple[str, int] | None = None  # the kind of the last count and where it was made (number or verb)
     for i, tok in enumerate(tokens):
         lowered = tok.lower()
+        if _KIN.match(tok) and i > 1 and tokens[i - 1].lower() in _POSSESSIVES:  # one named relative or aide
+            own = _verb_at(tokens, i - 2)  # "kidnapped his son"
+            if own is None and i + 2 < len(tokens) and tokens[i + 1].lower() in {"was", "is", "got"}:
+                own = _verb_at(tokens, i + 2)  # "his driver was wounded"
+            if own is not None:
+                add(own, 1)
+                last = (own, i)
+            elif last and _joined(tokens, last[1], i - 1) and _stands_alone(tokens, i + 1):
+                add(last[0], 1)  # "and his wife", "along with his driver"
+                last = (last[0], i)
+            continue
         if lowered == "a" and i + 1 < len(tokens) and tokens[i + 1].lower() in {"dozen", "couple"}:
             continue
         if lowered in {"dozen", "couple"} and i > 0 and tokens[i - 1].lower() == "a":
@@ -280,11 +328,19 @@ def count(text: str) -> Casualties:
         if backward and not (vague and backward != KILLED):
             add(backward, value)
             used.add(i)
+            last = (backward, i)
             continue
         forward = _count_forward(tokens, i, value, is_article, person_implied=after_other)
         if forward and not (vague and forward[0] != KILLED):
-            add(*forward)
+            add(forward[0], forward[1])
             used.add(i)
+            last = (forward[0], forward[2])
+            continue
+        person = any(_PERSON.match(t) for t in tokens[i + 1 : i + 4])
+        if last and person and not vague and _joined(tokens, last[1], i):
+            add(last[0], value)  # "killed a judge and another person"
+            used.add(i)
+            last = (last[0], i)
     if totals[KILLED] is None and _BARE_VICTIM.search(clean):
         totals[KILLED] = 1
     for match in _TOTAL.finditer(clean):

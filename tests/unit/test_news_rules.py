@@ -48,6 +48,14 @@ GENERIC = load_resources().rules.generic_ids
         ("The fighting claimed the lives of 9 citizens.", Casualties(9)),
         ("An explosion claimed the life of a commander.", Casualties(1)),
         ("3 members of the group were led away in revenge for killing 5 of theirs.", Casualties(5)),
+        # a victim joined by "and"/"with" to a counted one shares its verb; one with its own verb does not
+        ("The blast killed a mechanic and another person on the road.", Casualties(1 + 1)),
+        ("Shelling killed two farmers and three children in the fields.", Casualties(5)),
+        ("An officer was killed along with his driver at the checkpoint.", Casualties(2)),
+        ("A teacher was killed together with his two sons and his wife.", Casualties(4)),
+        ("A commander was killed and his driver was wounded.", Casualties(1, 1)),
+        ("The raid killed two gunmen and arrested a man.", Casualties(2)),
+        ("Gunmen killed a shopkeeper and kidnapped his son.", Casualties(1, None, 1)),
     ],
 )
 def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
