@@ -75,6 +75,11 @@ def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
         ("Since the start of the truce the Observatory documented the death of 2,154 people.", Casualties()),
         ("So far this year 873 people were killed in the province.", Casualties()),
         ("A total of 2 fighters were killed in the clashes.", Casualties(2)),  # the event's own total
+        (
+            "A man was killed by shelling on the town, rising to 57 people including 9 children and 4 women, the "
+            "number of those killed in five consecutive days of bombardment, while 120 others were injured.",
+            Casualties(1),
+        ),  # the monitors' running count with its breakdown between
     ],
 )
 def test_a_cumulative_toll_is_never_an_incidents_count(text: str, expected: Casualties) -> None:
