@@ -80,6 +80,11 @@ def test_counts_in_news_writing(text: str, expected: Casualties) -> None:
             "number of those killed in five consecutive days of bombardment, while 120 others were injured.",
             Casualties(1),
         ),  # the monitors' running count with its breakdown between
+        (
+            "A fighter was killed by a sniper near the village, raising to 150 at least, the number of people killed "
+            "since the agreement.",
+            Casualties(1),
+        ),
     ],
 )
 def test_a_cumulative_toll_is_never_an_incidents_count(text: str, expected: Casualties) -> None:
