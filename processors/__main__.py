@@ -35,13 +35,15 @@ def _open(path: str | None, mode: str, default: IO[str]) -> Iterator[IO[str]]:
 def _extractor(settings: ProcessorSettings):  # type: ignore[no-untyped-def]
     """Loads and validates the data folder once, builds the pipeline with it, and logs what was loaded."""
     from processors.extract import Extractor
-    from processors.nlp import build_pipeline
+    from processors.nlp import build_pipeline, settle_heap
     from processors.resources import describe, load_resources
 
     resources = load_resources(settings.extraction.data_dir)
     log.info("resources loaded", extra=describe(resources))
     nlp = build_pipeline(settings.extraction.spacy_model, resources)
-    return Extractor(nlp, resources, batch_size=settings.extraction.nlp_batch_size)
+    extractor = Extractor(nlp, resources, batch_size=settings.extraction.nlp_batch_size)
+    settle_heap()
+    return extractor
 
 
 def _line_records(handle: IO[str]) -> Iterator[Record]:

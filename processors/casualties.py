@@ -278,6 +278,7 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
     return None
 
 
+@lru_cache(maxsize=4096)  # a one-sentence group's text is counted again when its incident is made
 def count(text: str) -> Casualties:
     """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
     clean = _BETWEEN.sub(r"\1", numbers_as_digits(_strip_parentheses(text)))

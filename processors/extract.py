@@ -18,7 +18,7 @@ from processors.dates import DateMention, find_dates
 from processors.events import Clause, EventClass, Territory
 from processors.geo.gazetteer import Gazetteer
 from processors.geo.incident_place import pick_place, places_in, specific
-from processors.geo.mentions import names_region, text_of
+from processors.geo.mentions import names_region, span_text, text_of
 from processors.geo.names import fold, loose_key
 from processors.merge import Found, merge_same_events
 from processors.nlp import pipeline_resources
@@ -77,7 +77,9 @@ def _actor_mentions(sent: Span, resources: Resources) -> list[ActorMention]:
         heads = {t.head.dep_ for t in span}
         agent = "agent" in heads or "nsubj" in deps or "agent" in deps
         patient = bool(deps & {"nsubjpass", "dobj"})
-        mentions.append(ActorMention(span.start_char, span.end_char, span.text, types[span.label_], agent, patient))
+        mentions.append(
+            ActorMention(span.start_char, span.end_char, span_text(span), types[span.label_], agent, patient)
+        )
     return mentions
 
 
@@ -86,7 +88,7 @@ _SUBORDINATE = frozenset({"advcl", "relcl", "acl", "pcomp", "pobj", "prep", "cco
 
 def _territory(sent: Span, resources: Resources) -> Territory | None:
     """Whether a territory verb heads the main clause, and whether its subject is on the government side."""
-    match = resources.rules.mentions("territory", sent.text)
+    match = resources.rules.mentions("territory", span_text(sent))
     if match is None:
         return None
     token = sent.doc.char_span(sent.start_char + match.start(), sent.start_char + match.end(), alignment_mode="expand")
@@ -115,6 +117,7 @@ def _territory(sent: Span, resources: Resources) -> Territory | None:
     return Territory(main, True if True in sides else (False if sides else None))
 
 
+_PERSONAL = frozenset({"PRP", "WP"})  # he, they, who: a person speaks (the tagger's fine tags)
 _TOLLS = frozenset({"life", "lives", "casualty", "casualties", "victim", "victims", "death", "deaths"})
 
 
@@ -128,13 +131,13 @@ def _is_claim_or_opinion(sent: Span, resources: Resources) -> bool:
         if not any(t.dep_ in {"ccomp", "parataxis", "xcomp"} for t in root.children):
             return False  # reports nothing: "the chaos is still claiming lives" is no one's claim
         subjects = [t for t in root.children if t.dep_ in {"nsubj", "nsubjpass"}]
-        return any(t.ent_type_ == "PERSON" or t.pos_ == "PRON" or t.pos_ == "PROPN" for t in subjects)
+        return any(t.ent_type_ == "PERSON" or t.tag_ in _PERSONAL or t.pos_ == "PROPN" for t in subjects)
     return False
 
 
 def _evidence(sent: Span) -> Evidence:
     """The anchor sentence without surrounding white space; start/end index doc.text exactly."""
-    text = sent.text
+    text = span_text(sent)
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     start = sent.start_char + lead
@@ -205,7 +208,8 @@ class Extractor:
         groups: list[_Group] = []
         open_group: _Group | None = None
         for sent in doc.sents:
-            text = sent.text.strip()
+            raw = span_text(sent)
+            text = raw.strip()
             if len(text) < 15 or res.lexicon.caption.search(text):
                 continue
             paragraph = _paragraph_of(doc, sent, breaks)
@@ -224,7 +228,7 @@ class Extractor:
                 if open_group:
                     open_group.sentences.append(sent)
                 continue
-            core_start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
+            core_start = sent.start_char + len(raw) - len(raw.lstrip())
             dates = find_dates(core, published, offset=core_start)
             places = places_in(sent)
             if len(core) < len(text):
@@ -291,9 +295,9 @@ class Extractor:
         place, precision = picked
         if place.admin1 != gaz.region:
             return "outside_region"
-        text = " ".join(s.text for s in group.sentences)
-        casualties = count(" ".join(without_tallies(s.text, res.lexicon.tally) for s in group.sentences))
-        names = [s.text for s in doc.spans.get("places", []) if s.label_ == place.place_id] + [place.name]
+        text = " ".join(span_text(s) for s in group.sentences)
+        casualties = count(" ".join(without_tallies(span_text(s), res.lexicon.tally) for s in group.sentences))
+        names = [span_text(s) for s in doc.spans.get("places", []) if s.label_ == place.place_id] + [place.name]
         share = split_share(text_of(doc), names, lambda a, b: loose_key(a) == loose_key(b))
         if share is not None:
             casualties = Casualties(share, casualties.injured, casualties.kidnapped)

@@ -61,6 +61,7 @@ class Lexicon:
 
     region: str
     governorates: Mapping[str, re.Pattern[str]]  # admin1 -> pattern over folded text
+    any_governorate: re.Pattern[str]  # all of them at once: a text none of them hits needs no scan per governorate
     region_pattern: re.Pattern[str]  # the region's spellings, over folded text
     direction_pattern: re.Pattern[str]  # "southern Idlib", "Idleb's western countryside"
     hints: Sequence[tuple[re.Pattern[str], tuple[str, ...]]]
@@ -87,6 +88,9 @@ class Lexicon:
         return cls(
             region=data.region,
             governorates={gov: re.compile(rf"\b(?:{_alternatives(w)})\b") for gov, w in data.governorates.items()},
+            any_governorate=re.compile(
+                rf"\b(?:{_alternatives([w for ws in data.governorates.values() for w in ws])})\b"
+            ),
             region_pattern=re.compile(rf"\b(?:{region})\b"),
             direction_pattern=re.compile(
                 rf"\b{compass}\s+(?:countryside\s+of\s+|parts?\s+of\s+)?(?:{region})|\b(?:{region})(?:'s)?\s+{compass}",

@@ -197,4 +197,5 @@ def build_gazetteer(
         )  # fmt: skip
         for alias in [entry.name, *entry.aliases]:
             gaz.curated_alias_texts[str(alias)] = pid
+    gaz._near_miss_index()  # built now, not inside the first article that needs it
     return gaz

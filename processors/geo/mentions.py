@@ -91,7 +91,7 @@ def name_runs(doc: Doc, taken: set[int], lex: Lexicon) -> Iterator[tuple[int, in
 def _named_as_place(token: Token) -> bool:
     """ "the town of Has", "Has village": even a common word is a name here."""
     doc = token.doc
-    before = doc[max(0, token.i - 2) : token.i].text.lower()
+    before = span_text(doc[max(0, token.i - 2) : token.i]).lower()
     after = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
     return before in {"town of", "village of", "city of"} or after in {"town", "village", "city"}
 
@@ -113,7 +113,7 @@ def _near_miss(span: Span, gaz: Gazetteer, lex: Lexicon) -> list[tuple[Place, bo
         return []
     if not _place_context(span, lex):
         return []
-    return [(place, False) for place in gaz.near_miss(span.text)]
+    return [(place, False) for place in gaz.near_miss(span_text(span))]
 
 
 def find_mentions(doc: Doc, gaz: Gazetteer, lex: Lexicon, curated: Sequence[Span]) -> list[Mention]:
@@ -138,7 +138,7 @@ def find_mentions(doc: Doc, gaz: Gazetteer, lex: Lexicon, curated: Sequence[Span
             else:
                 i += 1
     raw.sort(key=lambda item: item[0].start)
-    return [Mention(s.start, s.end, s.start_char, s.end_char, s.text, tuple(candidates)) for s, candidates in raw]
+    return [Mention(s.start, s.end, s.start_char, s.end_char, span_text(s), tuple(candidates)) for s, candidates in raw]
 
 
 def _longest_match(
@@ -156,8 +156,9 @@ def _longest_match(
         context = _place_context(span, lex)
         person = any(t.ent_type_ == "PERSON" for t in words) and not context
         allow_loose = context and (len(words) > 1 or words[0].pos_ == "PROPN" or _named_as_place(words[0]))
-        candidates = gaz.lookup(span.text, allow_skeleton=allow_loose)
-        shorter = without_head(span.text)
+        phrase = span_text(span)
+        candidates = gaz.lookup(phrase, allow_skeleton=allow_loose)
+        shorter = without_head(phrase)
         if not candidates and shorter and len(words) > 1:  # "Eastern Sarja" -> "Sarja"
             candidates = [(p, False) for p, _ in gaz.lookup(shorter, allow_skeleton=allow_loose)]
         if person and len(words) == 1 and not context:
@@ -165,7 +166,7 @@ def _longest_match(
         partial = (j - i) < (name_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
         candidates = [
             (p, exact) for p, exact in candidates
-            if exact or (not partial and similarity(gaz, shorter or span.text, p) >= MIN_SKELETON_SIMILARITY)
+            if exact or (not partial and similarity(gaz, shorter or phrase, p) >= MIN_SKELETON_SIMILARITY)
         ]  # fmt: skip
         if candidates:
             return span, candidates
@@ -180,6 +181,11 @@ def text_of(doc: Doc) -> str:
     return text
 
 
+def span_text(span: Span) -> str:
+    """span.text, cut from the cached doc text (Span.text builds a Token object for each of its tokens)."""
+    return text_of(span.doc)[span.start_char : span.end_char]
+
+
 def names_region(doc: Doc, gaz: Gazetteer, lex: Lexicon, keys: tuple[frozenset[str], ...]) -> bool:
     """The relevance test, before the model runs (doc is only tokenised): the text names the region, or a name run
     of the finder matches one of the region's places exactly, vowel-insensitively or by consonant skeleton.
@@ -189,12 +195,12 @@ def names_region(doc: Doc, gaz: Gazetteer, lex: Lexicon, keys: tuple[frozenset[s
     exact, loose, skeleton = keys
     for run_start, run_end, _ in name_runs(doc, set(), lex):
         words = _words(doc, run_start, run_end)
-        named_place = run_start >= 2 and doc[run_start - 2 : run_start].text.lower() in {
+        named_place = run_start >= 2 and span_text(doc[run_start - 2 : run_start]).lower() in {
             "town of", "village of", "city of",
         }  # fmt: skip
         for n in range(min(MAX_RELEVANCE_WORDS, len(words)), 0, -1):
             for k in range(len(words) - n + 1):
-                phrase = doc[words[k][0] : words[k + n - 1][1]].text.replace("-", " ")
+                phrase = span_text(doc[words[k][0] : words[k + n - 1][1]]).replace("-", " ")
                 if normal_key(phrase) in exact or loose_key(phrase) in loose:
                     return True
                 shortest = 3 if n > 1 or named_place else 4  # 3 consonants: a two-word name, or "town of X"

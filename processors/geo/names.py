@@ -119,6 +119,7 @@ def glued_variants(name: str) -> list[str]:
     return [name] if stripped == words else [name, " ".join(stripped)]
 
 
+@lru_cache(maxsize=50_000)
 def has_article(name: str) -> bool:
     """Whether a name carries the Arabic definite article: "Rasm al-Abd", "Rasm Elabed", "البارة" (but not
     "Haluba"). Reporters drop articles more often than they add them, so agreement is a hint between namesakes."""

@@ -46,7 +46,11 @@ class Resolved:
 def governorates_mentioned(text: str, lex: Lexicon) -> set[str]:
     """Governorates a text names, or points to through forces and places that only operate there."""
     folded = fold(text)
-    found = {gov for gov, pattern in lex.governorates.items() if pattern.search(folded)}
+    found = (
+        {gov for gov, pattern in lex.governorates.items() if pattern.search(folded)}
+        if lex.any_governorate.search(folded)
+        else set()
+    )
     if lex.region not in found:
         for pattern, governorates in lex.hints:
             if pattern.search(folded):
@@ -64,6 +68,8 @@ LOCAL_BEFORE_CHARS = 400
 
 
 def _first_governorate(folded: str, lex: Lexicon, last: bool) -> str | None:
+    if not lex.any_governorate.search(folded):
+        return None
     hits = [(m.start(), gov) for gov, pattern in lex.governorates.items() for m in pattern.finditer(folded)]
     if not hits:
         return None

@@ -27,7 +27,7 @@ from ingest.contract import Article, content_hash  # noqa: E402
 from ingest.contract.broker import TopicPartition, encode_headers, ensure_topics, make_consumer, make_producer  # noqa: E402
 from processors.documents import from_article  # noqa: E402
 from processors.extract import Extractor  # noqa: E402
-from processors.nlp import build_pipeline  # noqa: E402
+from processors.nlp import build_pipeline, settle_heap  # noqa: E402
 from processors.settings import ProcessorSettings  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 
@@ -154,6 +154,7 @@ def main() -> int:
     extractor = Extractor(build_pipeline(MODEL), batch_size=batch)
     docs = [from_article(a) for a in articles]
     extractor.extract_batch(docs[:8])
+    settle_heap()  # as the worker does after start-up
     t0 = time.perf_counter()
     for i in range(0, len(docs), 32):
         extractor.extract_batch(docs[i : i + 32])
