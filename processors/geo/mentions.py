@@ -23,10 +23,13 @@ def _name_like(token: Token, lex: Lexicon) -> bool:
     return bool(text) and (text[0].isupper() or text.lower() in lex.name_linkers) and not token.is_space
 
 
+_JOINERS = frozenset({"-", "'", "’", "`"})
+
+
 def _joiner(token: Token) -> bool:
     """A hyphen or apostrophe glued inside a name ("Jisr-Ash-Shugur", "Ja'far" split as "Ja" + "'far")."""
     glued = token.i > 0 and not token.doc[token.i - 1].whitespace_
-    return glued and (token.text in {"-", "'", "’", "`"} or (token.text[:1] in {"'", "’"} and token.text[1:].isalpha()))
+    return glued and (token.text in _JOINERS or (token.text[:1] in {"'", "’"} and token.text[1:].isalpha()))
 
 
 def _after_place_word(span: Span, lex: Lexicon) -> bool:
@@ -58,18 +61,25 @@ def _blocked_tokens(doc: Doc) -> set[int]:
 
 
 def _runs(doc: Doc, taken: set[int], lex: Lexicon) -> list[tuple[int, int]]:
+    """Runs of name-like tokens (a capitalised start, then names, linkers and glued joiners) within a sentence.
+    Reads each token's attributes once (the per-token Python work is the place tagger's main cost on short texts)."""
+    rows = [(t.text, t.whitespace_, t.is_space, t.is_sent_end) for t in doc]
     runs: list[tuple[int, int]] = []
     start: int | None = None
-    for token in doc:
-        ok = token.i not in taken and (_name_like(token, lex) or (start is not None and _joiner(token)))
-        if ok and start is None and token.text[0].isupper():
-            start = token.i
+    glued = False  # no white space between the previous token and this one
+    for i, (text, space, is_space, sent_end) in enumerate(rows):
+        name_like = bool(text) and (text[0].isupper() or text.lower() in lex.name_linkers) and not is_space
+        joiner = glued and (text in _JOINERS or (text[:1] in {"'", "’"} and text[1:].isalpha()))
+        ok = i not in taken and (name_like or (start is not None and joiner))
+        if ok and start is None and text[0].isupper():
+            start = i
         elif not ok and start is not None:
-            runs.append((start, token.i))
+            runs.append((start, i))
             start = None
-        if token.is_sent_end and start is not None:
-            runs.append((start, token.i + 1))
+        if sent_end and start is not None:
+            runs.append((start, i + 1))
             start = None
+        glued = not space
     if start is not None:
         runs.append((start, len(doc)))
     return runs

@@ -43,8 +43,15 @@ _ARABIC_CLASS = str.maketrans({
 })  # fmt: skip
 
 
+# typographic punctuation news copy is full of, as the ASCII fold() treats alike (apostrophes go, the rest separate)
+_TYPOGRAPHIC = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": " ", "”": " ", "–": " ", "—": " ", "\u00a0": " ",
+                              "…": " ", "•": " "})  # fmt: skip
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII-ish text: diacritics, apostrophes and punctuation removed, words separated by one space."""
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHIC)  # most non-ASCII text is only curly quotes and dashes: the fast path
     if text.isascii():
         stripped = text.lower().replace("'", "").replace("`", "")
         return _NON_WORD.sub(" ", stripped).strip()

@@ -119,17 +119,17 @@ def bearing_agreement(place: Place, centre: Place, directions: set[str]) -> floa
     return (north * target_n + east * target_e) / norm if norm else 0.0
 
 
+_CITY_AFTER = re.compile(r"^\s*city\b")
+_CITY_OF_BEFORE = re.compile(r"\bcity of\s*$")
+
+
 def precision_from_context(before: str, after: str, place: Place, lex: Lexicon) -> int:
     """ACLED geo-precision of a mention: 1 the town itself, 2 near it or part of a region, 3 a larger region."""
-    if place.kind == "governorate" and (re.match(r"^\s*city\b", after) or re.search(r"\bcity of\s*$", before)):
+    if place.kind == "governorate" and (_CITY_AFTER.match(after) or _CITY_OF_BEFORE.search(before)):
         return 1
     if place.kind != "town":
         return place.geo_precision
-    if (
-        place.feature in {"PPLA", "PPLC"}
-        and not re.match(r"^\s*city\b", after)
-        and not (re.search(r"\bcity of\s*$", before))
-    ):
+    if place.feature in {"PPLA", "PPLC"} and not _CITY_AFTER.match(after) and not _CITY_OF_BEFORE.search(before):
         return 3  # "in Idlib", "countryside of Hama": a governorate's name, not its capital city
     if lex.near_before.search(before[-60:]) or lex.near_after.search(after[:30]):
         return 2
@@ -165,6 +165,8 @@ def choose(
 ) -> tuple[Place, bool]:  # fmt: skip
     """Pick one candidate: governorates the text names, compass hints, closeness to other places it names,
     spelling, prominence. nearest_anchor: a per-text memo of each place's distance to the nearest anchor."""
+    if len(candidates) == 1:
+        return candidates[0]  # nothing to weigh
     region = gaz.region
     memo = {} if nearest_anchor is None else nearest_anchor
 
