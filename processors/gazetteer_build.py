@@ -109,7 +109,9 @@ def ocha_rows(path: Path, places: list[dict[str, str]]) -> tuple[list[dict[str, 
             if admin1 is None:
                 continue
             lat, lon = float(row["lat"]), float(row["lon"])
-            names = list(dict.fromkeys(n.strip() for n in [row["name_en"], *row["alt_names"].split("|")] if n.strip()))
+            # a part of a split "Deir Hanna / Lattakia" that is the governorate's own name is no name of the community
+            alts = [n for n in row["alt_names"].split("|") if n.strip().lower() != row["admin1"].strip().lower()]
+            names = list(dict.fromkeys(n.strip() for n in [row["name_en"], *alts] if n.strip()))
             cell = (int(lat * 50), int(lon * 50))
             near = [
                 p for dy in (-1, 0, 1) for dx in (-1, 0, 1) for p in grid.get((admin1, cell[0] + dy, cell[1] + dx), [])

@@ -82,3 +82,11 @@ def test_admin_levels_for_an_idlib_town() -> None:
     ariha = next(p for p, exact in gaz.lookup("Ariha") if exact and p.admin1 == IDLIB)
     admin2, admin3 = gaz.admin_for(ariha)
     assert admin2 == "Ariha" and admin3 == "Ariha"
+
+
+def test_a_governorate_name_split_off_an_ocha_community_is_not_its_name() -> None:
+    # OCHA lists "Deir Hanna / Lattakia"; the split must not make "Lattakia" a name of the village Deir Hanna
+    gaz = load_gazetteer()
+    exact = [place.name for place, is_exact in gaz.lookup("Lattakia") if is_exact]
+    assert "Latakia" in exact and "Dayr Hanna" not in exact
+    assert "Dayr Hanna" in [place.name for place, is_exact in gaz.lookup("Deir Hanna") if is_exact]
