@@ -278,9 +278,18 @@ def _count_backward(tokens: list[str], i: int, value: int, max_back: int = 3) ->
     return None
 
 
+# every rule below needs one of these words: a text without any (most event sentences) states no casualties
+_ANY_CASUALTY_WORD = re.compile(
+    rf"\b(?:{'|'.join(_VERBS.values())})\b|casualt|toll|victim|losses|harm|hurt|fatalit|li(?:fe|ves)\b|dead\b|killed",
+    re.I,
+)
+
+
 @lru_cache(maxsize=4096)  # a one-sentence group's text is counted again when its incident is made
 def count(text: str) -> Casualties:
     """Killed/injured/kidnapped totals stated in text; parenthesised remarks are ignored."""
+    if not _ANY_CASUALTY_WORD.search(text):
+        return Casualties()
     clean = _BETWEEN.sub(r"\1", numbers_as_digits(_strip_parentheses(text)))
     clean = _KILLED_AND_INJURED.sub(" casualties", clean)
     clean = _CLAIMED_LIVES.sub("killed", clean)
