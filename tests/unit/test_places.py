@@ -118,3 +118,9 @@ def test_arabic_only_names_need_the_h_their_letters_carry(gaz: Gazetteer) -> Non
     dahlam = next(p for p, _ in gaz.lookup("Delim") if p.name == "خربة دهلم")  # Khirbat Dahlam: same skeleton
     assert similarity(gaz, "Delim", dahlam) < similarity(gaz, "Dahlam", dahlam)
     assert similarity(gaz, "Delim", dahlam) < MIN_SKELETON_SIMILARITY  # a loose match this weak is dropped
+
+
+def test_a_leader_named_alone_is_no_village(extractor: Extractor) -> None:
+    text = "The truce dates from the meeting of Rouhani, Erdogan and Putin, while regime forces shelled Kafr Nabl."
+    doc = extractor.nlp(text)
+    assert [span.text for span in doc.spans["places"]] == ["Kafr Nabl"]
