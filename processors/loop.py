@@ -206,8 +206,14 @@ class StreamLoop:
                 break
             if records:  # top up with what is at hand; a partial batch does not wait for records yet to come
                 remaining = min(remaining, TOP_UP_SECONDS)
-            polled = self.consumer.poll(timeout_ms=int(remaining * 1000) or 1,
-                                        max_records=self.settings.max_batch_records - len(records))  # fmt: skip
+            try:
+                polled = self.consumer.poll(timeout_ms=int(remaining * 1000) or 1,
+                                            max_records=self.settings.max_batch_records - len(records))  # fmt: skip
+            except KafkaError as exc:  # the broker is away (kafka-python may raise while finding the coordinator)
+                self.metrics.poll_errors.inc()
+                log.warning("poll failed; retrying", extra={"reason": f"{type(exc).__name__}: {str(exc)[:200]}"})
+                self.stopping.wait(self.settings.retry_backoff_seconds)
+                break  # what is held is processed; the next poll retries
             for batch in polled.values():
                 records.extend(batch)
             if (records and not polled) or self._revoked:

@@ -30,6 +30,7 @@ class LoopMetrics:
     consumer_lag: Gauge
     last_batch: Gauge
     publish_retries: Counter
+    poll_errors: Counter
 
     @classmethod
     def create(cls, prefix: str, registry: CollectorRegistry, outcomes: Sequence[str], stages: Sequence[str],
@@ -50,6 +51,8 @@ class LoopMetrics:
                              "Unix time of the last batch fully published and committed", registry=registry),
             publish_retries=Counter(f"{prefix}_publish_retries_total",
                                     "Batches replayed because the broker did not acknowledge", registry=registry),
+            poll_errors=Counter(f"{prefix}_poll_errors_total",
+                                "Polls that failed because the broker could not be reached (retried)", registry=registry),
         )  # fmt: skip
         for outcome in outcomes:
             m.messages.labels(outcome)
