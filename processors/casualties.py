@@ -242,7 +242,7 @@ def _joined(tokens: list[str], anchor: int, i: int) -> bool:
             return False
         if lowered.endswith(("ed", "ing")) and not _PERSON.match(tok):
             return False
-    return not any(tokens[k + 1 : k + 2] and _verb_at(tokens, k) for k in range(anchor + 1, i))
+    return not any(_verb_at(tokens, k) for k in range(anchor + 1, i))  # nor a casualty verb of its own
 
 
 def _stands_alone(tokens: list[str], end: int) -> bool:
