@@ -185,8 +185,8 @@ class StreamLoop:
                 records = self._poll_batch()
                 if self._assigned:
                     assigned, self._assigned = self._assigned, []
-                    if self.on_assigned is not None:
-                        self.on_assigned(assigned)  # before any record of those partitions is transformed
+                    if self.on_assigned is not None and not self._prepare(assigned):
+                        return  # stopped while the broker was away: nothing of this batch was committed
                 if records:
                     self._process_with_retry(records)
                 self._update_lag()
@@ -195,6 +195,24 @@ class StreamLoop:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def _prepare(self, assigned: Sequence[TopicPartition]) -> bool:
+        """on_assigned (the events stage rebuilds its state there) before any record of those partitions is
+        transformed; retried while the broker cannot be reached. False: stopped first."""
+        assert self.on_assigned is not None
+        failures = 0
+        while True:
+            try:
+                self.on_assigned(assigned)
+                return True
+            except (KafkaError, BrokerUnavailable) as exc:
+                failures += 1
+                self.metrics.poll_errors.inc()
+                delay = min(30.0, self.settings.retry_backoff_seconds * 2 ** min(failures, 5))
+                log.warning("preparing assigned partitions failed; retrying",
+                            extra={"reason": f"{type(exc).__name__}: {str(exc)[:200]}", "retry_in_seconds": delay})  # fmt: skip
+                if self.stopping.wait(delay):
+                    return False
 
     def _poll_batch(self) -> list[Any]:
         records: list[Any] = []

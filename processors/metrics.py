@@ -52,7 +52,7 @@ class LoopMetrics:
             publish_retries=Counter(f"{prefix}_publish_retries_total",
                                     "Batches replayed because the broker did not acknowledge", registry=registry),
             poll_errors=Counter(f"{prefix}_poll_errors_total",
-                                "Polls that failed because the broker could not be reached (retried)", registry=registry),
+                                "Polls, and preparations of newly assigned partitions, that failed because the broker could not be reached (retried)", registry=registry),
         )  # fmt: skip
         for outcome in outcomes:
             m.messages.labels(outcome)

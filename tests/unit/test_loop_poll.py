@@ -59,3 +59,37 @@ def test_a_failed_poll_is_retried_and_counted() -> None:
     loop.run()  # returns once the consumer stops it: it did not raise
     assert [r.record.offset for r in sink.results] == [7]
     assert metrics.registry.get_sample_value("idlib_events_poll_errors_total") == 2
+
+
+class AssigningConsumer(FlakyConsumer):
+    """Assigns a partition during its first poll (as kafka-python runs the rebalance callback inside poll)."""
+
+    def poll(self, timeout_ms: int, max_records: int) -> dict[Any, list[Record]]:
+        self.polls += 1
+        if self.polls == 1:
+            self.loop_holder[0].on_partitions_assigned(["tp"])  # type: ignore[list-item]
+            return {"tp": [Record("in", 0, 3, b"k", b"v")]}
+        self.loop_holder[0].stop()
+        return {}
+
+
+def test_preparing_an_assigned_partition_is_retried_before_its_records_are_transformed() -> None:
+    holder: list[StreamLoop] = []
+    consumer, sink, metrics = AssigningConsumer(holder), ListSink(), EventsMetrics.create()
+    prepared: list[Any] = []
+
+    def on_assigned(assigned: Any) -> None:  # the events stage rebuilds its state here, from the broker
+        prepared.append(list(assigned))
+        if len(prepared) == 1:
+            raise KafkaConnectionError("111 ECONNREFUSED")
+
+    def transform(records: Any) -> list[Result]:
+        assert len(prepared) == 2, "records transformed before their partition was prepared"
+        return [Result(r, outcome="changed") for r in records]
+
+    settings = LoopSettings(max_batch_records=1, max_batch_seconds=0.2, retry_backoff_seconds=0.01)
+    loop = StreamLoop(consumer, sink, transform, metrics.loop, settings, on_assigned=on_assigned)  # type: ignore[arg-type]
+    holder.append(loop)
+    loop.run()
+    assert prepared == [["tp"], ["tp"]] and [r.record.offset for r in sink.results] == [3]
+    assert metrics.registry.get_sample_value("idlib_events_poll_errors_total") == 1
