@@ -151,9 +151,13 @@ class EventRules:
                 return False
         return True
 
+    def triggered(self, text: str) -> bool:
+        """Whether any rule's trigger occurs in the text (else no rule can match: callers skip their parse work)."""
+        return self.any_trigger.search(text) is not None
+
     def classify(self, clause: Clause) -> EventClass | None:
         """ACLED type of the event a sentence reports (the first matching rule by priority), or None."""
-        if self.any_trigger.search(clause.text) is None:
+        if not self.triggered(clause.text):
             return None
         hits: dict[str, bool] = {}
         for rule in self.rules:

@@ -220,7 +220,7 @@ class Extractor:
             # toll clause ("... killed 2 in X, while it rose to 69, the number of raids on A, B, C since yesterday")
             core = without_tallies(text, res.lexicon.tally)
             event = None
-            if res.rules.any_trigger.search(core):  # most sentences name no event: skip their parse work
+            if res.rules.triggered(core):  # most sentences name no event: skip their parse work
                 roles = assign_roles(_actor_mentions(sent, res))
                 actor1_government = bool(roles) and roles[0][0] in res.government_camp
                 event = res.rules.classify(Clause(core, actor1_government, _territory(sent, res)))

@@ -196,6 +196,10 @@ class StreamLoop:
     def stop(self) -> None:
         self.stopping.set()
 
+    def _backoff(self, failures: int) -> float:
+        """Seconds before the next try: doubling from retry_backoff_seconds, at most 30."""
+        return min(30.0, self.settings.retry_backoff_seconds * 2.0 ** min(failures, 5))
+
     def _prepare(self, assigned: Sequence[TopicPartition]) -> bool:
         """on_assigned (the events stage rebuilds its state there) before any record of those partitions is
         transformed; retried while the broker cannot be reached. False: stopped first."""
@@ -208,7 +212,7 @@ class StreamLoop:
             except (KafkaError, BrokerUnavailable) as exc:
                 failures += 1
                 self.metrics.poll_errors.inc()
-                delay = min(30.0, self.settings.retry_backoff_seconds * 2 ** min(failures, 5))
+                delay = self._backoff(failures)
                 log.warning("preparing assigned partitions failed; retrying",
                             extra={"reason": f"{type(exc).__name__}: {str(exc)[:200]}", "retry_in_seconds": delay})  # fmt: skip
                 if self.stopping.wait(delay):
@@ -247,7 +251,7 @@ class StreamLoop:
             except BrokerUnavailable as exc:
                 self._retries += 1
                 self.metrics.publish_retries.inc()
-                delay = min(30.0, self.settings.retry_backoff_seconds * 2 ** min(self._retries, 5))
+                delay = self._backoff(self._retries)
                 log.error("broker did not acknowledge the batch; replaying it",
                           extra={"reason": str(exc), "records": len(records), "retry_in_seconds": delay})  # fmt: skip
                 if self.stopping.wait(delay):

@@ -48,6 +48,11 @@ def same_place(a: Location | None, b: Location | None, km: float = SAME_PLACE_KM
     return distance_km(a.lat, a.lon, b.lat, b.lon) <= km
 
 
+def _restated(lead: Found, named: frozenset[str]) -> bool:
+    """A headline whose town the body's report names too (the body is placed at one of its villages)."""
+    return lead.lead and lead.incident.location is not None and lead.incident.location.name in named
+
+
 def compatible(a: Found, b: Found, generic: frozenset[str]) -> bool:
     """Same event: same date (or one of them unstated), compatible type, same place or one containing the other."""
     x, y = a.incident, b.incident
@@ -60,9 +65,7 @@ def compatible(a: Found, b: Found, generic: frozenset[str]) -> bool:
         return False
     if same_place(x.location, y.location):
         return True
-    # a headline names the town the body's report also names, while the body is placed at one of its villages
-    return any(f.lead and f.incident.location is not None and f.incident.location.name in g.named
-               for f, g in ((a, b), (b, a)))  # fmt: skip
+    return _restated(a, b.named) or _restated(b, a.named)
 
 
 def _figure(values: Sequence[int | None]) -> int | None:
@@ -81,13 +84,9 @@ def combine(group: Sequence[Found], generic: frozenset[str]) -> Incident:
     if len(group) == 1:
         return group[0].incident
     incidents = [f.incident for f in group]
-    named = frozenset().union(*(f.named for f in group if not f.lead))
-
-    def restated(f: Found) -> bool:  # a headline's town the body names beside the place it reports
-        return f.lead and f.incident.location is not None and f.incident.location.name in named
-
+    named = frozenset().union(*(f.named for f in group if not f.lead))  # the body keeps its village
     placed = min(group, key=lambda f: (f.incident.location.geo_precision if f.incident.location else 9,
-                                       restated(f), f.incident.evidence.start)).incident  # fmt: skip
+                                       _restated(f, named), f.incident.evidence.start)).incident  # fmt: skip
     typed = min(incidents, key=lambda i: (i.rule_id in generic, -i.confidence, i.evidence.start))
     dated = next((f.incident for f in sorted(group, key=lambda f: f.incident.evidence.start) if f.date_stated), placed)
     evidence = sorted((i.evidence for i in incidents), key=lambda e: e.start)

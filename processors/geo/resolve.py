@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,14 +43,15 @@ class Resolved:
     precision: int
 
 
+def _governorate_patterns(folded: str, lex: Lexicon) -> Iterable[tuple[str, re.Pattern[str]]]:
+    """Each governorate's pattern, or none at all when one scan for all of them finds none in the text."""
+    return lex.governorates.items() if lex.any_governorate.search(folded) else ()
+
+
 def governorates_mentioned(text: str, lex: Lexicon) -> set[str]:
     """Governorates a text names, or points to through forces and places that only operate there."""
     folded = fold(text)
-    found = (
-        {gov for gov, pattern in lex.governorates.items() if pattern.search(folded)}
-        if lex.any_governorate.search(folded)
-        else set()
-    )
+    found = {gov for gov, pattern in _governorate_patterns(folded, lex) if pattern.search(folded)}
     if lex.region not in found:
         for pattern, governorates in lex.hints:
             if pattern.search(folded):
@@ -68,9 +69,7 @@ LOCAL_BEFORE_CHARS = 400
 
 
 def _first_governorate(folded: str, lex: Lexicon, last: bool) -> str | None:
-    if not lex.any_governorate.search(folded):
-        return None
-    hits = [(m.start(), gov) for gov, pattern in lex.governorates.items() for m in pattern.finditer(folded)]
+    hits = [(m.start(), gov) for gov, pattern in _governorate_patterns(folded, lex) for m in pattern.finditer(folded)]
     if not hits:
         return None
     return (max(hits) if last else min(hits))[1]
