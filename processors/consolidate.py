@@ -143,7 +143,7 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
         top = min(placed, key=lambda i: (i.location.geo_precision if i.location else 9,
                                          -names[i.location.name if i.location else ""]))  # fmt: skip
         location = top.location
-    dates = sorted(i.date for i in incidents)
+    dates = sorted([i.date for i in incidents] + [i.date_end for i in incidents if i.date_end is not None])
     actors: dict[str, Actor] = {}
     for incident in incidents:
         for actor in incident.actors:

@@ -61,6 +61,7 @@ class DateMention:
     text: str
     value: date
     precision: Precision
+    end_value: date | None = None  # the last day of a range ("from 3 to 5 March", "between Monday and Wednesday")
 
 
 @lru_cache(maxsize=4096)  # dateparser is the slow part: the same phrases recur against one publication time
@@ -168,7 +169,40 @@ def _find_dates(text: str, published: datetime, offset: int = 0) -> list[DateMen
         if value > pub + timedelta(days=1) or (pub - value).days > MAX_AGE_DAYS:
             continue
         found.append(DateMention(offset + match.start(), offset + match.end(), match.group(0), value, _PRECISION[kind]))
-    return _explicit_over_weekday(found, text, offset)
+    return _ranges(_explicit_over_weekday(found, text, offset), text, offset)
+
+
+# "from Monday to Wednesday", "between 3 and 5 March", "on 3-5 March": a range of days is one mention with an end
+_JOINED = re.compile(r"\s*(?:to|until|till|through|and|-|–)\s*(?:the\s+)?", re.I)
+_RANGE_OPENER = re.compile(r"\b(?:from|between)\s+(?:the\s+)?$", re.I)
+_LEADING_DAY = re.compile(rf"\b(?:from\s+|between\s+)?(?:the\s+)?({_DAY})\s*(?:-|–|to|until|and)\s*$", re.I)
+MAX_RANGE_DAYS = 31
+
+
+def _ranges(found: list[DateMention], text: str, offset: int) -> list[DateMention]:
+    out: list[DateMention] = []
+    for mention in found:
+        before = text[: mention.start - offset]
+        last = out[-1] if out else None
+        if (
+            last is not None and last.precision == mention.precision == "day" and last.end_value is None
+            and _JOINED.fullmatch(text[last.end - offset : mention.start - offset])
+            and _RANGE_OPENER.search(text, 0, last.start - offset)
+            and 0 < (mention.value - last.value).days <= MAX_RANGE_DAYS
+        ):  # fmt: skip
+            out[-1] = DateMention(last.start, mention.end, text[last.start - offset : mention.end - offset],
+                                  last.value, "day", mention.value)  # fmt: skip
+            continue
+        leading = _LEADING_DAY.search(before) if mention.precision == "day" else None
+        if leading is not None:
+            first = int(re.sub(r"\D", "", leading.group(1)))
+            if 1 <= first < mention.value.day and mention.value.day - first <= MAX_RANGE_DAYS:
+                start = offset + leading.start(1)
+                out.append(DateMention(start, mention.end, text[start - offset : mention.end - offset],
+                                       mention.value.replace(day=first), "day", mention.value))  # fmt: skip
+                continue
+        out.append(mention)
+    return out
 
 
 def _explicit_over_weekday(found: list[DateMention], text: str, offset: int) -> list[DateMention]:

@@ -322,6 +322,7 @@ class Extractor:
             "rule_id": group.event.rule_id,
             "date": when,
             "date_precision": precision_of_date,
+            "date_end": group.date.end_value if group.date else None,
             "location": Location(
                 name=place.name,
                 lat=round(place.lat, 5),

@@ -96,7 +96,7 @@ def combine(group: Sequence[Found], generic: frozenset[str]) -> Incident:
     return placed.model_copy(
         update={
             "event_type": typed.event_type, "sub_event_type": typed.sub_event_type, "rule_id": typed.rule_id,
-            "date": dated.date, "date_precision": dated.date_precision, "actors": actors,
+            "date": dated.date, "date_precision": dated.date_precision, "date_end": dated.date_end, "actors": actors,
             "killed": _figure([i.killed for i in incidents]), "injured": _figure([i.injured for i in incidents]),
             "kidnapped": _figure([i.kidnapped for i in incidents]), "weapons": weapons, "evidence": primary,
             "more_evidence": [e for e in evidence if e != primary],

@@ -180,6 +180,9 @@ class Incident(_Message):
     )
     date: date
     date_precision: Literal["day", "week", "month"]
+    date_end: _dt.date | None = Field(
+        default=None, description='Last day of a multi-day event the text dates as a range ("from 3 to 5 March").'
+    )
     location: Location | None
     actors: list[Actor] = Field(default_factory=list)
     killed: int | None = Field(default=None, ge=0, description="null when the text says nothing, 0 when none died.")

@@ -291,3 +291,24 @@ def test_a_toll_claimed_by_events_is_no_ones_claim(extractor: Extractor) -> None
     )
     (incident,) = extractor.extract(Document(id="s", text=text, published=TUESDAY)).incidents
     assert (incident.date, incident.killed) == (date(2020, 2, 11), 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Clashes raged from 3 to 5 February 2020 near Saraqib.", date(2020, 2, 3), date(2020, 2, 5)),
+        ("The fighting between 6 and 9 February left the town empty.", date(2020, 2, 6), date(2020, 2, 9)),
+        ("Air strikes on 7-9 February hit Ariha.", date(2020, 2, 7), date(2020, 2, 9)),
+        ("The toll rose to 20 on 9 February.", date(2020, 2, 9), None),  # a count before a date is no range
+        ("Shelling on 3 February and again on 9 February.", date(2020, 2, 3), None),  # two days, not a range
+    ],
+)
+def test_a_range_of_days_is_one_date_with_an_end(text: str, start: date, end: date | None) -> None:
+    first = find_dates(text, TUESDAY)[0]
+    assert (first.value, first.end_value) == (start, end)
+
+
+def test_a_multi_day_event_carries_its_date_end(extractor: Extractor) -> None:
+    text = "Regime forces and HTS fighters clashed from 3 to 5 February 2020 in Saraqib, killing 4 fighters."
+    (incident,) = extractor.extract(Document(id="r", text=text, published=TUESDAY)).incidents
+    assert (incident.date, incident.date_end) == (date(2020, 2, 3), date(2020, 2, 5))
