@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.canonical import CANONICAL_VERSION, canonical_url
-from ingest.similar import NearDuplicates, Signature
+from ingest.similar import SIGNATURE_KIND, NearDuplicates, Signature
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS signatures (
     article_id    TEXT NOT NULL UNIQUE,
     origin        TEXT NOT NULL,
     hashvalues    BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key           TEXT PRIMARY KEY,
+    value         TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feeds (
     feed_id       TEXT PRIMARY KEY,
@@ -88,6 +92,7 @@ class SeenStore:
         self._migrate()
 
     def _migrate(self) -> None:
+        self._migrate_signatures()
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version >= CANONICAL_VERSION:
             return
@@ -103,6 +108,25 @@ class SeenStore:
             log.info("seen-store re-keyed to the current canonical URL rule",
                      extra={"from_version": version, "to_version": CANONICAL_VERSION, "changed": changed,
                             "merged": merged})  # fmt: skip
+
+    def _migrate_signatures(self) -> None:
+        """Signatures made another way (before the kind was recorded: SHA-1 input hashes) cannot be compared with
+        today's, so they are dropped: copies of those older articles go unmarked, nothing else changes."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'signature_kind'").fetchone()
+        if row is not None and row[0] == SIGNATURE_KIND:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            dropped = self._db.execute("DELETE FROM signatures").rowcount
+            self._db.execute("INSERT INTO meta VALUES ('signature_kind', ?) ON CONFLICT(key) DO UPDATE SET "
+                             "value = excluded.value", (SIGNATURE_KIND,))  # fmt: skip
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if dropped:
+            log.warning("near-duplicate signatures of an older kind dropped; copies of those articles go unmarked",
+                        extra={"from_kind": row[0] if row else "sha1", "to_kind": SIGNATURE_KIND, "dropped": dropped})  # fmt: skip
 
     def get(self, canonical_url: str) -> Seen | None:
         with self._lock:

@@ -55,8 +55,11 @@ import functools, sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 class Server(ThreadingHTTPServer):
     request_queue_size = 128
-handler = functools.partial(SimpleHTTPRequestHandler, directory=sys.argv[2])
-handler.log_message = lambda *a: None
+class Handler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+handler = functools.partial(Handler, directory=sys.argv[2])
 Server(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
 """
 

@@ -77,3 +77,23 @@ def test_reopening_a_migrated_store_changes_nothing(tmp_path: Path) -> None:
     again = SeenStore(path)
     seen = again.get(canonical_url(LINKS[1]))
     assert seen is not None and seen.article_id == "a" * 32 and seen.revision == 3
+
+
+def test_signatures_of_another_kind_are_dropped_once_and_todays_are_kept(tmp_path: Path) -> None:
+    from ingest.similar import signature
+
+    path = tmp_path / "seen.db"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA.replace("CREATE TABLE IF NOT EXISTS meta", "CREATE TABLE IF NOT EXISTS old_meta"))
+    db.execute("INSERT INTO signatures (article_id, origin, hashvalues) VALUES ('old', 'old', ?)", (b"\0" * 512,))
+    db.commit()
+    db.close()
+    store = SeenStore(path)  # a store from before signature kinds were recorded: SHA-1 input hashes
+    assert store.signatures(10) == []
+    sig = signature(" ".join(f"word{i}" for i in range(80)))
+    assert sig is not None
+    store.record_signature("new", "new", sig.hashvalues, keep=10)
+    store.close()
+    again = SeenStore(path)
+    assert again.signatures(10) == [("new", "new", sig.hashvalues)]
+    again.close()
