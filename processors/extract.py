@@ -131,7 +131,7 @@ def _is_claim_or_opinion(sent: Span, resources: Resources) -> bool:
         if not any(t.dep_ in {"ccomp", "parataxis", "xcomp"} for t in root.children):
             return False  # reports nothing: "the chaos is still claiming lives" is no one's claim
         subjects = [t for t in root.children if t.dep_ in {"nsubj", "nsubjpass"}]
-        return any(t.ent_type_ == "PERSON" or t.tag_ in _PERSONAL or t.pos_ == "PROPN" for t in subjects)
+        return any(t.tag_ in _PERSONAL or t.pos_ == "PROPN" for t in subjects)
     return False
 
 
