@@ -25,6 +25,8 @@ from processors.nlp import pipeline_resources
 from processors.prefilter import Prefilter
 from processors.resources import Resources
 
+_WHILE = re.compile(r",\s+(?:while|whereas|and meanwhile|meanwhile)\s+", re.IGNORECASE)
+
 # Why a document gave no incident (a closed set: the worker counts them).
 REASONS = ("empty_text", "not_relevant", "no_event", "no_place", "outside_region")
 
@@ -229,10 +231,20 @@ class Extractor:
                     open_group.sentences.append(sent)
                 continue
             core_start = sent.start_char + len(raw) - len(raw.lstrip())
-            dates = find_dates(core, published, offset=core_start)
             places = places_in(sent)
             if len(core) < len(text):
                 places = [p for p in places if p.start_char < core_start + len(core)] or places
+            sentence_core, sentence_start = core, core_start
+            cut = self._region_clause(core, core_start, places)
+            if cut is not None:  # "shelling on X in Aleppo countryside, while a man was killed in Y in Idlib ..."
+                clause_event = res.rules.classify(Clause(core[cut:], False, None))
+                clause = doc.char_span(core_start + cut, core_start + len(core), alignment_mode="expand")
+                if clause_event is not None and clause is not None:  # the clause is the group's sentence
+                    event, core, core_start, sent = clause_event, core[cut:], core_start + cut, clause
+                    places = [p for p in places if p.start_char >= core_start]
+            dates = find_dates(core, published, offset=core_start) or find_dates(
+                sentence_core, published, offset=sentence_start
+            )
             casualties = count(core)
             has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
             hypothetical = res.lexicon.hypothetical.search(text) and not has_count
@@ -263,6 +275,20 @@ class Extractor:
                                   Found(incident, group.date is not None, group.paragraph == 0, named))  # fmt: skip
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
+
+    def _region_clause(self, core: str, core_start: int, places: list[Span]) -> int | None:
+        """Where, in a sentence's core, a ", while ..." clause starts that carries the sentence into the region: the
+        monitors' round-ups join one province's event to another's that way. Only when every place before the
+        clause lies outside the region and every place the clause names lies inside it (a sentence about the region
+        keeps its clauses together: splitting those loses their shared date and place)."""
+        region = self.gazetteer.region
+        for match in _WHILE.finditer(core):
+            cut = core_start + match.end()
+            before = [self.gazetteer.places[p.label_].admin1 for p in places if p.start_char < cut]
+            after = [self.gazetteer.places[p.label_].admin1 for p in places if p.start_char >= cut]
+            if before and after and region not in before and set(after) == {region}:
+                return match.end()
+        return None
 
     def _wants_place(self, group: _Group, paragraph: int) -> bool:
         """Wire copy writes one sentence per paragraph: the paragraph right after an event that names no town yet

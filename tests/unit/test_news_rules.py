@@ -312,3 +312,31 @@ def test_a_multi_day_event_carries_its_date_end(extractor: Extractor) -> None:
     text = "Regime forces and HTS fighters clashed from 3 to 5 February 2020 in Saraqib, killing 4 fighters."
     (incident,) = extractor.extract(Document(id="r", text=text, published=TUESDAY)).incidents
     assert (incident.date, incident.date_end) == (date(2020, 2, 3), date(2020, 2, 5))
+
+
+def test_a_while_clause_carries_a_round_up_sentence_into_the_region(extractor: Extractor) -> None:
+    """A monitor's round-up joins one province's event to another's with ", while": the Idlib clause is an event of
+    its own when everything before it lies in other provinces."""
+    text = (
+        "The Observatory monitored artillery shelling on Tal Rifaat in the northern countryside of Aleppo, which "
+        "damaged several houses, while a young man was killed by sniper fire in Sarmin in the eastern countryside "
+        "of Idlib."
+    )
+    (incident,) = extractor.extract(Document(id="w1", text=text, published=TUESDAY)).incidents
+    assert incident.location is not None and incident.location.name == "Sarmin"
+    assert incident.killed == 1 and incident.evidence.sentence.startswith("a young man was killed")
+
+
+def test_a_while_clause_stays_with_its_sentence_when_the_sentence_is_about_the_region(extractor: Extractor) -> None:
+    inside = (
+        "Regime forces shelled Kafr Nabl in the southern countryside of Idlib, while two civilians were killed in "
+        "a drone strike on Ariha."
+    )
+    incidents = extractor.extract(Document(id="w2", text=inside, published=TUESDAY)).incidents
+    assert {i.evidence.sentence for i in incidents} == {inside}  # one sentence, not cut at its clause
+    elsewhere = (
+        "Shelling hit Tal Rifaat in the countryside of Aleppo, while the Observatory documented 40 deaths in the "
+        "countryside of Hama, Latakia and Idlib since the agreement."
+    )
+    assert all(not i.evidence.sentence.startswith("the Observatory")
+               for i in extractor.extract(Document(id="w3", text=elsewhere, published=TUESDAY)).incidents)  # fmt: skip
