@@ -12,8 +12,6 @@ from processors.geo.names import consonant_key, fold, loose_key, normal_key, ske
 from processors.geo.resolve import MIN_SKELETON_SIMILARITY, Mention, similarity
 from processors.lexicon import Lexicon
 
-# The small English model tags many Arabic village names PERSON, so PERSON only limits matching to exact names.
-_BLOCKING_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL"})
 MAX_NAME_TOKENS = 6
 MAX_RELEVANCE_WORDS = 4
 
@@ -33,7 +31,7 @@ def _joiner(token: Token) -> bool:
 
 
 def _after_place_word(span: Span, lex: Lexicon) -> bool:
-    """A name after "in", "near", "between"... is a place even where the model tagged it PERSON."""
+    """A name after "in", "near", "between"... is said to be a place."""
     return span.start > 0 and span.doc[span.start - 1].lower_ in lex.place_preceders
 
 
@@ -51,13 +49,9 @@ def _place_context(span: Span, lex: Lexicon) -> bool:
 
 
 def _blocked_tokens(doc: Doc) -> set[int]:
-    blocked: set[int] = set()
-    for span in doc.spans.get("actors", []):
-        blocked.update(range(span.start, span.end))
-    for ent in doc.ents:
-        if ent.label_ in _BLOCKING_LABELS:
-            blocked.update(range(ent.start, ent.end))
-    return blocked
+    """Tokens of armed groups' names. The pipeline runs no entity recogniser (processors/nlp.py `lighten`): the small
+    model tagged many Arabic village names PERSON or CARDINAL ("pounded Dana", "3 Zurzur, 3 Ejaz"), hiding them."""
+    return {i for span in doc.spans.get("actors", []) for i in range(span.start, span.end)}
 
 
 def _runs(doc: Doc, taken: set[int], lex: Lexicon) -> list[tuple[int, int]]:
@@ -164,15 +158,12 @@ def _longest_match(
         if any(t.lower_ in lex.foreign_places for t in words):
             continue
         context = _place_context(span, lex)
-        person = any(t.ent_type_ == "PERSON" for t in words) and not context
         allow_loose = context and (len(words) > 1 or words[0].pos_ == "PROPN" or _named_as_place(words[0]))
         phrase = span_text(span)
         candidates = gaz.lookup(phrase, allow_skeleton=allow_loose)
         shorter = without_head(phrase)
         if not candidates and shorter and len(words) > 1:  # "Eastern Sarja" -> "Sarja"
             candidates = [(p, False) for p, _ in gaz.lookup(shorter, allow_skeleton=allow_loose)]
-        if person and len(words) == 1 and not context:
-            candidates = []
         partial = (j - i) < (name_end - run_start)  # "Hersh" of "Hersh Banin": part of a longer name
         candidates = [
             (p, exact) for p, exact in candidates
