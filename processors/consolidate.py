@@ -97,25 +97,31 @@ def _actor1(incident: Incident, armed: frozenset[str]) -> str | None:
 
 
 def compatible(event: _Open, incident: Incident, article_id: str, rules: MergeRules) -> bool:
-    if article_id in event.members or not event.members:
+    """The rules in the module's docstring; the checks that rule most candidates out come first (the candidates
+    already share the type and a day within the slack: they differ mostly by place)."""
+    members = event.members
+    if article_id in members or not members:
         return False
-    for member in event.members.values():
+    location = incident.location
+    if not any(same_place(m.incident.location, location, rules.place_km) for m in members.values()):
+        return False
+    slack = timedelta(days=rules.date_slack_days)
+    dates = [m.incident.date for m in members.values()]
+    if not (min(dates) - slack <= incident.date <= max(dates) + slack):
+        return False
+    generic = incident.rule_id in rules.generic_rules
+    for member in members.values():
         other = member.incident
         if other.event_type != incident.event_type:
             return False
-        generic = other.rule_id in rules.generic_rules or incident.rule_id in rules.generic_rules
-        if other.sub_event_type != incident.sub_event_type and not generic:
+        if other.sub_event_type != incident.sub_event_type and not (generic or other.rule_id in rules.generic_rules):
             return False
-    dates = [m.incident.date for m in event.members.values()]
-    slack = timedelta(days=rules.date_slack_days)
-    if not (min(dates) - slack <= incident.date <= max(dates) + slack):
-        return False
-    if not any(same_place(m.incident.location, incident.location, rules.place_km) for m in event.members.values()):
-        return False
     mine = _actor1(incident, rules.armed)
-    for member in event.members.values():
+    if mine is None:
+        return True
+    for member in members.values():
         theirs = _actor1(member.incident, rules.armed)
-        if mine and theirs and mine != theirs and (mine in rules.government_camp) != (theirs in rules.government_camp):
+        if theirs and mine != theirs and (mine in rules.government_camp) != (theirs in rules.government_camp):
             return False
     return True
 
@@ -128,8 +134,8 @@ def _published_key(member: Member) -> tuple[str, str]:
     return (member.published_at.isoformat() if member.published_at else "9999", member.article_id)
 
 
-def aggregate(event: _Open, rules: MergeRules) -> Event:
-    """The event record of its current members (status active)."""
+def aggregate(event: _Open, rules: MergeRules, revision: int = 1) -> Event:
+    """The event record of its current members (status active) at `revision`."""
     members = sorted(event.members.values(), key=_published_key)
     incidents = [m.incident for m in members]
     kinds = Counter((i.event_type, i.sub_event_type) for i in incidents if i.rule_id not in rules.generic_rules)
@@ -154,7 +160,7 @@ def aggregate(event: _Open, rules: MergeRules) -> Event:
     confidence = 1.0 - math.prod(1.0 - c for c in by_outlet.values())
     published = [m.published_at for m in members if m.published_at is not None]
     return Event(
-        event_id=event.event_id, status="active", revision=1, event_type=kind[0], sub_event_type=kind[1],
+        event_id=event.event_id, status="active", revision=revision, event_type=kind[0], sub_event_type=kind[1],
         date=dates[0], date_end=dates[-1] if dates[-1] != dates[0] else None, location=location,
         actors=list(actors.values()), killed=min(killed) if killed else None, injured=min(injured) if injured else None,
         sources=[EventSource(article_id=m.article_id, incident_id=m.incident.incident_id, url=m.url, outlet=m.outlet,
@@ -205,7 +211,7 @@ class Consolidator:
                 continue
             if len(event.members) == 1 and (event.last is None or event.last.revision != event.version):
                 # its last source leaves before its record was taken: keep what the retraction will repeat
-                event.last = aggregate(event, self.rules).model_copy(update={"revision": event.version})
+                event.last = aggregate(event, self.rules, event.version)
             del event.members[article_id]
             touched.append(event_id)
             if not event.members:
@@ -244,13 +250,12 @@ class Consolidator:
         if event is None:
             return self._final.pop(event_id, None)
         if event.members:
-            record = aggregate(event, self.rules)
+            record = aggregate(event, self.rules, event.version)
         elif event.last is not None:
             record = event.last.model_copy(update={"status": "retracted", "sources": [], "source_count": 0,
-                                                   "article_count": 0, "confidence": 0.0})  # fmt: skip
+                                                   "article_count": 0, "confidence": 0.0, "revision": event.version})  # fmt: skip
         else:
             return None  # founded and emptied before it was ever published
-        record = record.model_copy(update={"revision": event.version})
         event.last = record
         return record
 
@@ -286,20 +291,20 @@ class Consolidator:
         out: list[Tombstone] = []
         for event in closed:
             if event.members and (event.last is None or event.last.revision != event.version):
-                self._final[event.event_id] = aggregate(event, self.rules).model_copy(
-                    update={"revision": event.version}
-                )
+                self._final[event.event_id] = aggregate(event, self.rules, event.version)
             del self.events[event.event_id]
             if not event.members:
                 out.append(Tombstone(event.event_id))
-        if closed:
-            gone = {e.event_id for e in closed}
-            for article_id, (revision, ids) in list(self.contributions.items()):
-                kept = [i for i in ids if i not in gone]
-                if kept:
-                    self.contributions[article_id] = (revision, kept)
-                else:
-                    del self.contributions[article_id]
+        gone = {e.event_id for e in closed}
+        for article_id in {a for e in closed for a in e.members}:  # an article contributes to the events it is in
+            held = self.contributions.get(article_id)
+            if held is None:
+                continue
+            kept = [i for i in held[1] if i not in gone]
+            if kept:
+                self.contributions[article_id] = (held[0], kept)
+            else:
+                del self.contributions[article_id]
         return out
 
     @property
