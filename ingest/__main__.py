@@ -60,7 +60,8 @@ async def serve(settings: IngestSettings, once: bool) -> int:
     ))  # fmt: skip
     store = SeenStore(settings.seen_db_path)
     near = store.near_duplicates(settings.near_duplicate_threshold, settings.near_duplicate_capacity)
-    publisher = ArticlePublisher(settings.kafka_bootstrap_servers, settings.topic, settings.publish_timeout_seconds)
+    publisher = ArticlePublisher(settings.kafka_bootstrap_servers, settings.topic, settings.publish_timeout_seconds,
+                                 settings.publish_linger_ms)  # fmt: skip
     service = IngestService(
         feeds, fetcher, store, publisher.publish, metrics,
         Policy(min_text_chars=settings.min_text_chars, min_summary_chars=settings.min_summary_chars,

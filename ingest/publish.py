@@ -36,16 +36,21 @@ def discard(producer: KafkaProducer) -> None:
 class ArticlePublisher:
     """key = article_id, value = Article v1 JSON, headers with the schema version; acks=all and idempotence."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, ack_timeout_seconds: float = 30.0) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, ack_timeout_seconds: float = 30.0,
+                 linger_ms: int = 20) -> None:  # fmt: skip
+        """linger_ms: articles published within it share one produce request. Each request costs the broker about
+        as much CPU as the ingest's own per-page work (measured: 3.6 ms a page at 5 ms, 1.8-2.6 ms at 20-50 ms on
+        the benchmark VM); 20 ms adds that much latency to an article minutes old."""
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self.ack_timeout_seconds = ack_timeout_seconds
+        self.linger_ms = linger_ms
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
 
     def _ensure(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = make_producer(self.bootstrap_servers, client_id="idlib-ingest")
+            self._producer = make_producer(self.bootstrap_servers, client_id="idlib-ingest", linger_ms=self.linger_ms)
         return self._producer
 
     def publish_sync(self, article: Article) -> tuple[int, int]:

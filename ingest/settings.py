@@ -46,6 +46,9 @@ class IngestSettings(BaseSettings):
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_max_seconds: float = Field(default=3600.0, gt=0)
     publish_timeout_seconds: float = Field(default=30.0, gt=0)
+    publish_linger_ms: int = Field(
+        default=20, ge=0, le=1000, description="how long the producer gathers articles into one request"
+    )
     max_concurrent_feeds: int = Field(default=8, ge=1)
     metrics_port: int = Field(default=9101, ge=0, le=65535, description="0 disables the metrics endpoint")
     metrics_host: str = "0.0.0.0"

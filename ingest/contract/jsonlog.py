@@ -34,5 +34,5 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("kafka", "trafilatura", "httpx", "httpcore"):
+    for noisy in ("kafka", "trafilatura", "aiohttp"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -41,7 +41,7 @@ def test_only_broker_module_imports_kafka() -> None:
 PURE = ("actors", "casualties", "dates", "decode", "documents", "evaluate", "events", "extract", "lexicon", "records",
         "resources", "merge", "consolidate", "export", "prefilter", "geo/names", "geo/gazetteer", "geo/mentions", "geo/resolve",
         "geo/incident_place")  # fmt: skip
-EDGES = ("kafka", "httpx", "prometheus_client", "psycopg", "ingest.contract.broker", "processors.loop",
+EDGES = ("kafka", "aiohttp", "prometheus_client", "psycopg", "ingest.contract.broker", "processors.loop",
          "processors.worker", "processors.metrics", "processors.db")  # fmt: skip
 
 
