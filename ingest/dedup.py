@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,19 +92,25 @@ class SeenStore:
         self._lock = threading.Lock()
         self._migrate()
 
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One write transaction (a migration): all of it or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _migrate(self) -> None:
         self._migrate_signatures()
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version >= CANONICAL_VERSION:
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             changed, merged = rekey(self._db, canonical_url)
             self._db.execute(f"PRAGMA user_version = {CANONICAL_VERSION}")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         if changed or merged:
             log.info("seen-store re-keyed to the current canonical URL rule",
                      extra={"from_version": version, "to_version": CANONICAL_VERSION, "changed": changed,
@@ -115,15 +122,10 @@ class SeenStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'signature_kind'").fetchone()
         if row is not None and row[0] == SIGNATURE_KIND:
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             dropped = self._db.execute("DELETE FROM signatures").rowcount
             self._db.execute("INSERT INTO meta VALUES ('signature_kind', ?) ON CONFLICT(key) DO UPDATE SET "
                              "value = excluded.value", (SIGNATURE_KIND,))  # fmt: skip
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         if dropped:
             log.warning("near-duplicate signatures of an older kind dropped; copies of those articles go unmarked",
                         extra={"from_kind": row[0] if row else "sha1", "to_kind": SIGNATURE_KIND, "dropped": dropped})  # fmt: skip

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -35,12 +34,16 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations  # made o
 @dataclass(frozen=True)
 class Signature:
     hashvalues: bytes  # NUM_PERM values of DTYPE, as stored in the seen-store
+    made: MinHash | None = field(default=None, compare=False, repr=False)  # the MinHash these values came from
 
-    @cached_property
+    @property
     def minhash(self) -> MinHash:
         """The MinHash of these values, made once per signature (the lookup and the index share it)."""
-        return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(self.hashvalues, dtype=DTYPE),
-                       permutations=_PERMUTATIONS, scheme=SCHEME, hashfunc=HASHFUNC)  # fmt: skip
+        if self.made is None:
+            object.__setattr__(self, "made", MinHash(
+                num_perm=NUM_PERM, hashvalues=np.frombuffer(self.hashvalues, dtype=DTYPE), permutations=_PERMUTATIONS,
+                scheme=SCHEME, hashfunc=HASHFUNC))  # fmt: skip
+        return self.made
 
 
 def signature(text: str) -> Signature | None:
@@ -51,9 +54,7 @@ def signature(text: str) -> Signature | None:
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
     minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=SCHEME, hashfunc=HASHFUNC)
     minhash.update_batch(list(shingles))
-    sig = Signature(np.asarray(minhash.hashvalues, dtype=DTYPE).tobytes())
-    sig.__dict__["minhash"] = minhash  # the cached_property's slot: the same values, not parsed again
-    return sig
+    return Signature(np.asarray(minhash.hashvalues, dtype=DTYPE).tobytes(), minhash)
 
 
 class NearDuplicates:

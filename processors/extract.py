@@ -242,9 +242,9 @@ class Extractor:
                 if clause_event is not None and clause is not None:  # the clause is the group's sentence
                     event, core, core_start, sent = clause_event, core[cut:], core_start + cut, clause
                     places = [p for p in places if p.start_char >= core_start]
-            dates = find_dates(core, published, offset=core_start) or find_dates(
-                sentence_core, published, offset=sentence_start
-            )
+            dates = find_dates(core, published, offset=core_start)
+            if not dates and core is not sentence_core:  # a clause without a date of its own: its sentence's
+                dates = find_dates(sentence_core, published, offset=sentence_start)
             casualties = count(core)
             has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
             hypothetical = res.lexicon.hypothetical.search(text) and not has_count

@@ -169,6 +169,8 @@ def lighten(nlp: Language) -> Language:
     tagged anyway; and the place finder skipped names it tagged PERSON or CARDINAL, which hid real villages ("pounded
     Dana", "3 Zurzur, 3 Ejaz"): without it, 33 more of 2,367 place mentions on the dev sets, 30 of them places,
     and extraction output unchanged. tests/unit/test_light_pipeline.py holds the light pipeline to the full model."""
+    if "ner" in nlp.pipe_names:
+        nlp.remove_pipe("ner")
     if "attribute_ruler" not in nlp.pipe_names:
         return nlp
     tag_map: dict[str, str] = {}
@@ -192,8 +194,6 @@ def lighten(nlp: Language) -> Language:
     if "lemmatizer" in nlp.pipe_names:
         roots: Any = nlp.add_pipe(ROOT_LEMMAS_COMPONENT, before="lemmatizer")
         _, roots.lemmatizer = nlp.remove_pipe("lemmatizer")
-    if "ner" in nlp.pipe_names:
-        nlp.remove_pipe("ner")
     return nlp
 
 
