@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -34,6 +35,7 @@ from ingest.fetch import Fetcher, FetchSettings  # noqa: E402
 from ingest.metrics import IngestMetrics  # noqa: E402
 from ingest.publish import ArticlePublisher  # noqa: E402
 from ingest.service import IngestService, cleaning_pool  # noqa: E402
+from tests.support.cpu import children, cpu_seconds, machine_seconds  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 from tests.support.pages import SeedArticle, article_page, rss, seed_articles  # noqa: E402
 
@@ -127,9 +129,16 @@ async def run(bootstrap: str, pages: int, concurrency: int, processes: int) -> d
                 await service._entry(feed, entry)
                 latencies.append(time.perf_counter() - t0)
 
+        cleaners = [pid for pid, cmd in children(os.getpid()).items() if "spawn_main" in cmd]
+        cpu0 = {pid: cpu_seconds(pid) for pid in cleaners}
+        machine0, own0 = machine_seconds(), time.process_time()
         t0 = time.perf_counter()
         await asyncio.gather(*(one(e) for e in entries[1:]))
         wall = time.perf_counter() - t0
+        machine, own = machine_seconds(), time.process_time() - own0
+        cleaning = sum(cpu_seconds(pid) - c for pid, c in cpu0.items())
+        share = {"ingest_process": own / wall, "cleaning_processes": cleaning / wall,
+                 "others": (machine[0] - machine0[0] - own - cleaning) / wall, "steal": (machine[1] - machine0[1]) / wall}  # fmt: skip
         await fetcher.aclose()
         publisher.close()
         if service.cleaners is not None:
@@ -142,11 +151,14 @@ async def run(bootstrap: str, pages: int, concurrency: int, processes: int) -> d
     print(f"throughput: {done / wall:.1f} pages/s (fetch + clean + dedup + publish with acks=all)")
     print(f"bare trafilatura on the same pages: {bare:.1f} pages/s ({before:.1f} before, {after:.1f} after the "
           f"pipeline); ingest_ratio {done / wall / bare:.2f}")  # fmt: skip
+    print("CPU, in cores: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in share.items())
+          + " (others: the broker, the page server, the system; steal: the hypervisor's)")  # fmt: skip
     print(f"per-page latency: p50 {q[49] * 1000:.1f} ms, p95 {q[94] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
     return {"pages": done, "concurrency": concurrency, "clean_processes": processes, "ingest_pages_per_s": round(done / wall, 1),
             "bare_trafilatura_pages_per_s": round(bare, 1), "bare_before": round(before, 1),
             "bare_after": round(after, 1), "ingest_ratio": round(done / wall / bare, 3),
-            "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1)}  # fmt: skip
+            "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1),
+            **{f"cpu_{k}": round(v, 3) for k, v in share.items()}}  # fmt: skip
 
 
 def main() -> int:

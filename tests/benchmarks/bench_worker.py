@@ -31,6 +31,7 @@ from processors.documents import from_article  # noqa: E402
 from processors.extract import Extractor  # noqa: E402
 from processors.nlp import build_pipeline, settle_heap  # noqa: E402
 from processors.settings import ProcessorSettings  # noqa: E402
+from tests.support.cpu import cpu_seconds, machine_seconds  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 
 MODEL = os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm")
@@ -57,20 +58,6 @@ def processed(port: int) -> float:
     return sum(
         float(line.split()[-1]) for line in page.splitlines() if line.startswith("idlib_processor_messages_total{")
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_seconds() -> tuple[float, float]:
-    """CPU seconds all processes of the machine have used (user, nice, system, irq, softirq) and the seconds the
-    hypervisor took from this VM (steal)."""
-    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (f[0] + f[1] + f[2] + f[5] + f[6]) / tick, f[7] / tick
 
 
 def peak_rss_mb(pid: int) -> float:
