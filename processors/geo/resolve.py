@@ -101,6 +101,18 @@ def directions_mentioned(text: str, lex: Lexicon) -> set[str]:
     return found
 
 
+def local_directions(text: str, start: int, end: int, lex: Lexicon) -> set[str]:
+    """The compass words that can describe a name: those of its own sentence, and before it those of its paragraph
+    (the scope of local_governorate). A round-up's "northern countryside of Idlib" four paragraphs later says nothing
+    of a village in Jabal al-Zawiya."""
+    ahead = text[end : end + LOCAL_AFTER_CHARS]
+    stop = _SENTENCE_END.search(ahead)
+    behind = text[max(0, start - LOCAL_BEFORE_CHARS) : start]
+    return directions_mentioned(
+        behind[behind.rfind("\n") + 1 :] + text[start:end] + (ahead[: stop.start()] if stop else ahead), lex
+    )
+
+
 def in_direction(place: Place, centre: Place, directions: set[str]) -> bool:
     dlat, dlon = place.lat - centre.lat, place.lon - centre.lon
     checks = {"north": dlat > 0.03, "south": dlat < -0.03, "east": dlon > 0.03, "west": dlon < -0.03}
@@ -255,7 +267,6 @@ def resolve_all(text: str, masked: str, mentions: Sequence[Mention], gaz: Gazett
     text with road and crossing names blanked ("Damascus-Aleppo highway" names no governorate)."""
     governorates = governorates_mentioned(masked, lex)
     anchors = [place for m in mentions if (place := unambiguous(m.candidates)) is not None]
-    directions = directions_mentioned(text, lex)
     out: list[Resolved] = []
     nearest_anchor: dict[str, float] = {}
     for mention in mentions:
@@ -263,6 +274,7 @@ def resolve_all(text: str, masked: str, mentions: Sequence[Mention], gaz: Gazett
         several = len({p.admin1 for p, _ in mention.candidates}) > 1
         local = local_governorate(masked, mention.start_char, mention.end_char, lex) if several else None
         named = {local} if local is not None and local in governorates else governorates
+        directions = local_directions(text, mention.start_char, mention.end_char, lex)
         place, exact = choose(gaz, mention.text, mention.candidates, named, anchors, directions, nearest_anchor)
         spelling = similarity(gaz, mention.text, place)
         if not plausible(gaz, place, exact, governorates, spelling):

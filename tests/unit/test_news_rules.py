@@ -235,6 +235,36 @@ def test_a_name_is_tied_to_the_governorate_its_own_sentence_names() -> None:
     assert tied("Sarmada") == "Hama"  # nothing after it in its sentence: the last one named before, same paragraph
 
 
+def test_compass_words_describe_the_names_of_their_own_sentence_and_paragraph() -> None:
+    from processors.geo.resolve import local_directions
+
+    lex = load_resources().lexicon
+    text = (
+        "Idlib Province: clashes broke out between Marayan and Kafr Nabl in the southern countryside of Idlib.\n"
+        "Fighters also clashed in Sarmada.\n"
+        "In all, the factions took 25 villages in the northern countryside of Idlib and western Aleppo."
+    )
+
+    def near(name: str) -> set[str]:
+        start = text.index(name)
+        return local_directions(text, start, start + len(name), lex)
+
+    assert near("Marayan") == {"south"}  # its own sentence
+    assert near("Sarmada") == set()  # a paragraph of its own: the next paragraph's "northern" is not about it
+    assert near("25 villages") == {"north"}
+
+
+def test_a_round_ups_last_compass_word_does_not_move_an_earlier_village(extractor: Extractor) -> None:
+    # Mara`yan lies in Jabal al-Zawiya, south of Idlib city; a namesake spelled close to it lies north
+    text = (
+        "Clashes broke out on Tuesday between rival factions near Marayan in Jabal al-Zawiya, and two fighters "
+        "were killed.\n" + "The factions exchanged accusations over the fighting on social media.\n" * 3
+        + "By evening Tahrir al-Sham held 25 villages in the northern countryside of Idlib."
+    )  # fmt: skip
+    incidents = extractor.extract(Document(id="r", text=text, published=TUESDAY)).incidents
+    assert [i.location.name for i in incidents if i.location] == ["Mara`yan"]
+
+
 def test_a_loose_match_in_another_governorate_yields_to_the_one_the_sentence_names(extractor: Extractor) -> None:
     text = "Rebels shelled regime positions in Tar'ei village in the southern countryside of Idlib on Monday."
     (incident,) = extractor.extract(Document(id="g", text=text, published=TUESDAY)).incidents
