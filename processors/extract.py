@@ -55,6 +55,17 @@ class Outcome:
     reasons: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A sentence, or one clause of it, that reports one event: its core text and where it starts in the doc."""
+
+    event: EventClass
+    core: str
+    start: int
+    span: Span
+    places: list[Span]
+
+
 @dataclass
 class _Group:
     anchor: Span
@@ -235,32 +246,41 @@ class Extractor:
             if len(core) < len(text):
                 places = [p for p in places if p.start_char < core_start + len(core)] or places
             sentence_core, sentence_start = core, core_start
+            parts = [_Part(event, core, core_start, sent, places)]
             cut = self._region_clause(core, core_start, places)
             if cut is not None:  # "shelling on X in Aleppo countryside, while a man was killed in Y in Idlib ..."
-                clause_event = res.rules.classify(Clause(core[cut:], False, None))
-                clause = doc.char_span(core_start + cut, core_start + len(core), alignment_mode="expand")
-                if clause_event is not None and clause is not None:  # the clause is the group's sentence
-                    event, core, core_start, sent = clause_event, core[cut:], core_start + cut, clause
-                    places = [p for p in places if p.start_char >= core_start]
-            dates = find_dates(core, published, offset=core_start)
-            if not dates and core is not sentence_core:  # a clause without a date of its own: its sentence's
-                dates = find_dates(sentence_core, published, offset=sentence_start)
-            casualties = count(core)
-            has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
-            hypothetical = res.lexicon.hypothetical.search(text) and not has_count
-            if not dates and (_is_claim_or_opinion(sent, res) or hypothetical):
-                if open_group and carried and specific(self.gazetteer, places):
-                    open_group.sentences.append(sent)  # "The attack was on X, the Observatory said": where
-                continue
-            if carried:
-                open_group = None  # a new paragraph's event starts its own group
-            if open_group and self._continues(open_group, dates, places):
-                open_group.sentences.append(sent)
-                continue
-            if not (dates or has_count or places):
-                continue  # background: no date, no count, no place
-            open_group = _Group(sent, event, paragraph, dates[0] if dates else None, places, [sent])
-            groups.append(open_group)
+                clause = self._part(doc, core, core_start, cut, len(core), places)
+                if clause is not None:  # the clause is the group's sentence
+                    parts = [clause]
+            elif (split := self._casualty_clause(core, core_start, places)) is not None:
+                # "regime forces shelled X and Y, while a woman was killed by barrel bombs on Z": two events, the
+                # toll belongs to the clause's place
+                own = res.rules.classify(Clause(core[: split[0]], actor1_government, _territory(sent, res)))
+                head = self._part(doc, core, core_start, 0, split[0], places, own or event)
+                tail = self._part(doc, core, core_start, split[1], len(core), places)
+                if head is not None and tail is not None:
+                    parts = [head, tail]
+            for number, part in enumerate(parts):
+                event, core, core_start, sent, places = part.event, part.core, part.start, part.span, part.places
+                dates = find_dates(core, published, offset=core_start)
+                if not dates and core is not sentence_core:  # a clause without a date of its own: its sentence's
+                    dates = find_dates(sentence_core, published, offset=sentence_start)
+                casualties = count(core)
+                has_count = any(v for v in (casualties.killed, casualties.injured, casualties.kidnapped))
+                hypothetical = res.lexicon.hypothetical.search(text) and not has_count
+                if not dates and (_is_claim_or_opinion(sent, res) or hypothetical):
+                    if open_group and carried and specific(self.gazetteer, places):
+                        open_group.sentences.append(sent)  # "The attack was on X, the Observatory said": where
+                    continue
+                if carried:
+                    open_group = None  # a new paragraph's event starts its own group
+                if open_group and number == 0 and self._continues(open_group, dates, places):
+                    open_group.sentences.append(sent)
+                    continue
+                if not (dates or has_count or places):
+                    continue  # background: no date, no count, no place
+                open_group = _Group(sent, event, paragraph, dates[0] if dates else None, places, [sent])
+                groups.append(open_group)
         if not groups:
             return Outcome([], True, ("no_event",))
         unique: dict[str, Found] = {}
@@ -275,6 +295,34 @@ class Extractor:
                                   Found(incident, group.date is not None, group.paragraph == 0, named))  # fmt: skip
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
+
+    def _part(self, doc: Doc, core: str, core_start: int, begin: int, end: int, places: list[Span],
+              event: EventClass | None = None) -> _Part | None:  # fmt: skip
+        """The clause core[begin:end] as a part of its own (its event is classified from its text unless given), or
+        None when it reports no event or does not align with tokens."""
+        found = event or self.resources.rules.classify(Clause(core[begin:end], False, None))
+        span = doc.char_span(core_start + begin, core_start + end, alignment_mode="expand")
+        if found is None or span is None:
+            return None
+        start, stop = core_start + begin, core_start + end
+        return _Part(found, core[begin:end], start, span, [p for p in places if start <= p.start_char < stop])
+
+    def _casualty_clause(self, core: str, core_start: int, places: list[Span]) -> tuple[int, int] | None:
+        """(end of the main clause, start of the clause) when a ", while ..." clause reports casualties at a place of
+        its own while the main clause, at other places, reports none: SOHR's round-ups join two events that way.
+        Both sides must name specific places of the region, and none in common (a clause adding the toll of the
+        main clause's own event stays with it)."""
+        gaz = self.gazetteer
+        mine = [p for p in specific(gaz, places) if gaz.places[p.label_].admin1 == gaz.region]
+        for match in _WHILE.finditer(core):
+            before = {p.label_ for p in mine if p.start_char < core_start + match.start()}
+            after = {p.label_ for p in mine if p.start_char >= core_start + match.end()}
+            if not before or not after or before & after:
+                continue
+            head, tail = count(core[: match.start()]), count(core[match.end() :])
+            if not (head.killed or head.injured) and (tail.killed or tail.injured):
+                return match.start(), match.end()
+        return None
 
     def _region_clause(self, core: str, core_start: int, places: list[Span]) -> int | None:
         """Where, in a sentence's core, a ", while ..." clause starts that carries the sentence into the region: the

@@ -357,13 +357,26 @@ def test_a_while_clause_carries_a_round_up_sentence_into_the_region(extractor: E
     assert incident.killed == 1 and incident.evidence.sentence.startswith("a young man was killed")
 
 
-def test_a_while_clause_stays_with_its_sentence_when_the_sentence_is_about_the_region(extractor: Extractor) -> None:
-    inside = (
-        "Regime forces shelled Kafr Nabl in the southern countryside of Idlib, while two civilians were killed in "
-        "a drone strike on Ariha."
+def test_a_while_clause_with_a_toll_at_a_place_of_its_own_is_an_event_of_its_own(extractor: Extractor) -> None:
+    """SOHR's round-ups join two events of the region with ", while": the toll belongs to the clause's place, not to
+    the first place of the sentence."""
+    text = (
+        "On Monday regime forces shelled Kafr Nabl and Hass in the southern countryside of Idlib, while two "
+        "civilians were killed in a drone strike on Ariha."
     )
-    incidents = extractor.extract(Document(id="w2", text=inside, published=TUESDAY)).incidents
-    assert {i.evidence.sentence for i in incidents} == {inside}  # one sentence, not cut at its clause
+    incidents = extractor.extract(Document(id="w2", text=text, published=TUESDAY)).incidents
+    found = {(i.location.name if i.location else None, i.sub_event_type, i.killed, i.date) for i in incidents}
+    assert found == {("Kafranbel", "Shelling/artillery/missile attack", None, date(2020, 2, 10)),
+                     ("Ariha", "Air/drone strike", 2, date(2020, 2, 10))}  # the clause keeps its sentence's date  # fmt: skip
+
+
+def test_a_while_clause_stays_with_its_sentence_when_it_tells_the_same_events_toll(extractor: Extractor) -> None:
+    same_place = "Regime forces shelled Kafr Nabl on Monday, while two civilians were killed in the town."
+    (incident,) = extractor.extract(Document(id="w4", text=same_place, published=TUESDAY)).incidents
+    assert incident.location is not None and (incident.location.name, incident.killed) == ("Kafranbel", 2)
+    toll_first = "Shelling killed a man in Kafr Nabl on Monday, while warplanes struck Hass."  # a toll before it
+    incidents = extractor.extract(Document(id="w5", text=toll_first, published=TUESDAY)).incidents
+    assert {i.evidence.sentence for i in incidents} == {toll_first}
     elsewhere = (
         "Shelling hit Tal Rifaat in the countryside of Aleppo, while the Observatory documented 40 deaths in the "
         "countryside of Hama, Latakia and Idlib since the agreement."
