@@ -91,7 +91,13 @@ def handled(metrics: EventsMetrics) -> float:
     return sum(s.value for m in metrics.loop.messages.collect() for s in m.samples if s.name.endswith("_total"))
 
 
-def stage_run(bootstrap: str, names: dict[str, str], n: int, rules: MergeRules) -> float:
+def stage_seconds(metrics: EventsMetrics) -> dict[str, float]:
+    """Seconds the loop spent in each timed stage of its batches (publish: send and wait for acknowledgements)."""
+    return {s.labels["stage"]: s.value for m in metrics.loop.stage_duration.collect() for s in m.samples
+            if s.name.endswith("_sum")}  # fmt: skip
+
+
+def stage_run(bootstrap: str, names: dict[str, str], n: int, rules: MergeRules) -> tuple[float, dict[str, float]]:
     group = f"bench-events-{uuid.uuid4().hex[:8]}"
     settings = EventsLoopSettings(group_id=group, input_topic=names["input"], output_topic=names["output"],
                                   dead_letter_topic=names["dlq"])  # the stage's own batching: like with like  # fmt: skip
@@ -114,7 +120,7 @@ def stage_run(bootstrap: str, names: dict[str, str], n: int, rules: MergeRules) 
     elapsed = time.perf_counter() - joined[0]
     loop.stop()
     thread.join(timeout=60)
-    return elapsed
+    return elapsed, stage_seconds(metrics)
 
 
 def state_memory(n: int, rules: MergeRules) -> dict[str, float]:
@@ -154,7 +160,7 @@ def main() -> int:
         producer.flush(timeout=120)
         producer.close()
         bare_s = bare_read(bootstrap, names["input"], args.snapshots)
-        stage_s = stage_run(bootstrap, names, args.snapshots, rules)
+        stage_s, timed = stage_run(bootstrap, names, args.snapshots, rules)
     memory = state_memory(args.memory_snapshots, rules)
     bare_rate, stage_rate = args.snapshots / bare_s, args.snapshots / stage_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -163,13 +169,17 @@ def main() -> int:
         f"{stage_rate:,.0f}/s ({stage_s:.2f} s, publish and commit included)"
     )
     print(f"events_ratio (stage / bare): {stage_rate / bare_rate:.2f} (target >= 0.9)")
+    shares = {k: v / stage_s for k, v in timed.items() if k in {"publish", "commit"}}
+    print("of the stage's run: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items())
+          + f", the rest (poll, decode, consolidate, records) {1 - sum(shares.values()):.0%}")  # fmt: skip
     print(
         f"state at {memory['snapshots']:,} snapshots: {memory['state_mb']} MB held ({memory['peak_mb']} MB peak), "
         f"{memory['open_events']} open events, {memory['held_articles']} articles held; consolidation alone "
         f"{memory['pure_snapshots_per_s']:,}/s; process peak RSS {rss_mb:.0f} MB"
     )
     print(json.dumps({"snapshots": args.snapshots, "bare_per_s": round(bare_rate), "stage_per_s": round(stage_rate),
-                      "events_ratio": round(stage_rate / bare_rate, 3), **{f"memory_{k}": v for k, v in memory.items()},
+                      "events_ratio": round(stage_rate / bare_rate, 3),
+                      **{f"stage_{k}_share": round(v, 3) for k, v in shares.items()}, **{f"memory_{k}": v for k, v in memory.items()},
                       "peak_rss_mb": round(rss_mb)}))  # fmt: skip
     return 0
 
