@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -148,6 +148,12 @@ def _is_claim_or_opinion(sent: Span, resources: Resources) -> bool:
     return False
 
 
+def _toll(text: str) -> bool:
+    """Whether a text states people killed or injured."""
+    found = count(text)
+    return bool(found.killed or found.injured)
+
+
 def _evidence(sent: Span) -> Evidence:
     """The anchor sentence without surrounding white space; start/end index doc.text exactly."""
     text = span_text(sent)
@@ -232,12 +238,13 @@ class Extractor:
             # a running toll is background: the sentence's event, and its date and places, are told outside the
             # toll clause ("... killed 2 in X, while it rose to 69, the number of raids on A, B, C since yesterday")
             core = without_tallies(text, res.lexicon.tally)
-            event = None
+            event = clause = None
             if res.rules.triggered(core):  # most sentences name no event: skip their parse work
                 roles = assign_roles(_actor_mentions(sent, res))
                 actor1_government = bool(roles) and roles[0][0] in res.government_camp
-                event = res.rules.classify(Clause(core, actor1_government, _territory(sent, res)))
-            if event is None:
+                clause = Clause(core, actor1_government, _territory(sent, res))
+                event = res.rules.classify(clause)
+            if event is None or clause is None:
                 if open_group:
                     open_group.sentences.append(sent)
                 continue
@@ -246,20 +253,7 @@ class Extractor:
             if len(core) < len(text):
                 places = [p for p in places if p.start_char < core_start + len(core)] or places
             sentence_core, sentence_start = core, core_start
-            parts = [_Part(event, core, core_start, sent, places)]
-            cut = self._region_clause(core, core_start, places)
-            if cut is not None:  # "shelling on X in Aleppo countryside, while a man was killed in Y in Idlib ..."
-                clause = self._part(doc, core, core_start, cut, len(core), places)
-                if clause is not None:  # the clause is the group's sentence
-                    parts = [clause]
-            elif (split := self._casualty_clause(core, core_start, places)) is not None:
-                # "regime forces shelled X and Y, while a woman was killed by barrel bombs on Z": two events, the
-                # toll belongs to the clause's place
-                own = res.rules.classify(Clause(core[: split[0]], actor1_government, _territory(sent, res)))
-                head = self._part(doc, core, core_start, 0, split[0], places, own or event)
-                tail = self._part(doc, core, core_start, split[1], len(core), places)
-                if head is not None and tail is not None:
-                    parts = [head, tail]
+            parts = self._clauses(doc, _Part(event, core, core_start, sent, places), clause)
             for number, part in enumerate(parts):
                 event, core, core_start, sent, places = part.event, part.core, part.start, part.span, part.places
                 dates = find_dates(core, published, offset=core_start)
@@ -296,47 +290,46 @@ class Extractor:
         incidents = merge_same_events(list(unique.values()), res.rules.generic_ids)
         return Outcome(incidents, True, () if incidents else tuple(sorted(reasons)))
 
-    def _part(self, doc: Doc, core: str, core_start: int, begin: int, end: int, places: list[Span],
-              event: EventClass | None = None) -> _Part | None:  # fmt: skip
-        """The clause core[begin:end] as a part of its own (its event is classified from its text unless given), or
-        None when it reports no event or does not align with tokens."""
-        found = event or self.resources.rules.classify(Clause(core[begin:end], False, None))
-        span = doc.char_span(core_start + begin, core_start + end, alignment_mode="expand")
+    def _clauses(self, doc: Doc, whole: _Part, clause: Clause) -> list[_Part]:
+        """The parts of a sentence that report events of their own. Monitors' round-ups join events with ", while":
+        - the clause alone, when every place before it lies outside the region and every place it names inside
+          ("shelling on X in Aleppo countryside, while a man was killed in Y in Idlib ...");
+        - the main clause and the clause, when the clause reports a toll at places of the region of its own and the
+          main clause, at others, reports none ("regime forces shelled X and Y, while a woman was killed by barrel
+          bombs on Z": the toll is Z's).
+        Otherwise the sentence stays whole: a clause that tells the main clause's own toll or place shares its event.
+        """
+        gaz, core, start = self.gazetteer, whole.core, whole.start
+        specific_here = {p.label_ for p in specific(gaz, whole.places) if gaz.places[p.label_].admin1 == gaz.region}
+        for match in _WHILE.finditer(core):
+            before = [p for p in whole.places if p.start_char < start + match.start()]
+            after = [p for p in whole.places if p.start_char >= start + match.end()]
+            if not before or not after:
+                continue
+            region_before = {gaz.places[p.label_].admin1 for p in before} & {gaz.region}
+            if not region_before and {gaz.places[p.label_].admin1 for p in after} == {gaz.region}:
+                tail = self._part(doc, whole, match.end(), len(core))
+                return [tail] if tail is not None else [whole]
+            mine = {p.label_ for p in before} & specific_here
+            theirs = {p.label_ for p in after} & specific_here
+            apart = bool(mine and theirs and not mine & theirs)
+            if apart and _toll(core[match.end() :]) and not _toll(core[: match.start()]):
+                own = self.resources.rules.classify(replace(clause, text=core[: match.start()]))
+                head = self._part(doc, whole, 0, match.start(), own or whole.event)
+                tail = self._part(doc, whole, match.end(), len(core))
+                return [head, tail] if head is not None and tail is not None else [whole]
+        return [whole]
+
+    def _part(self, doc: Doc, whole: _Part, begin: int, end: int, event: EventClass | None = None) -> _Part | None:
+        """whole.core[begin:end] as a part of its own (its event classified from its own text unless given), or None
+        when it reports no event or does not align with tokens."""
+        text = whole.core[begin:end]
+        found = event or self.resources.rules.classify(Clause(text, False, None))
+        start, stop = whole.start + begin, whole.start + end
+        span = doc.char_span(start, stop, alignment_mode="expand")
         if found is None or span is None:
             return None
-        start, stop = core_start + begin, core_start + end
-        return _Part(found, core[begin:end], start, span, [p for p in places if start <= p.start_char < stop])
-
-    def _casualty_clause(self, core: str, core_start: int, places: list[Span]) -> tuple[int, int] | None:
-        """(end of the main clause, start of the clause) when a ", while ..." clause reports casualties at a place of
-        its own while the main clause, at other places, reports none: SOHR's round-ups join two events that way.
-        Both sides must name specific places of the region, and none in common (a clause adding the toll of the
-        main clause's own event stays with it)."""
-        gaz = self.gazetteer
-        mine = [p for p in specific(gaz, places) if gaz.places[p.label_].admin1 == gaz.region]
-        for match in _WHILE.finditer(core):
-            before = {p.label_ for p in mine if p.start_char < core_start + match.start()}
-            after = {p.label_ for p in mine if p.start_char >= core_start + match.end()}
-            if not before or not after or before & after:
-                continue
-            head, tail = count(core[: match.start()]), count(core[match.end() :])
-            if not (head.killed or head.injured) and (tail.killed or tail.injured):
-                return match.start(), match.end()
-        return None
-
-    def _region_clause(self, core: str, core_start: int, places: list[Span]) -> int | None:
-        """Where, in a sentence's core, a ", while ..." clause starts that carries the sentence into the region: the
-        monitors' round-ups join one province's event to another's that way. Only when every place before the
-        clause lies outside the region and every place the clause names lies inside it (a sentence about the region
-        keeps its clauses together: splitting those loses their shared date and place)."""
-        region = self.gazetteer.region
-        for match in _WHILE.finditer(core):
-            cut = core_start + match.end()
-            before = [self.gazetteer.places[p.label_].admin1 for p in places if p.start_char < cut]
-            after = [self.gazetteer.places[p.label_].admin1 for p in places if p.start_char >= cut]
-            if before and after and region not in before and set(after) == {region}:
-                return match.end()
-        return None
+        return _Part(found, text, start, span, [p for p in whole.places if start <= p.start_char < stop])
 
     def _wants_place(self, group: _Group, paragraph: int) -> bool:
         """Wire copy writes one sentence per paragraph: the paragraph right after an event that names no town yet
