@@ -35,7 +35,7 @@ from ingest.fetch import Fetcher, FetchSettings  # noqa: E402
 from ingest.metrics import IngestMetrics  # noqa: E402
 from ingest.publish import ArticlePublisher  # noqa: E402
 from ingest.service import IngestService, cleaning_pool  # noqa: E402
-from tests.support.cpu import children, cpu_seconds, machine_seconds  # noqa: E402
+from tests.support.cpu import CpuWindow, children  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 from tests.support.pages import SeedArticle, article_page, rss, seed_articles  # noqa: E402
 
@@ -129,16 +129,13 @@ async def run(bootstrap: str, pages: int, concurrency: int, processes: int) -> d
                 await service._entry(feed, entry)
                 latencies.append(time.perf_counter() - t0)
 
-        cleaners = [pid for pid, cmd in children(os.getpid()).items() if "spawn_main" in cmd]
-        cpu0 = {pid: cpu_seconds(pid) for pid in cleaners}
-        machine0, own0 = machine_seconds(), time.process_time()
+        cpu = CpuWindow(pid for pid, cmd in children(os.getpid()).items() if "spawn_main" in cmd)  # the cleaners
         t0 = time.perf_counter()
         await asyncio.gather(*(one(e) for e in entries[1:]))
         wall = time.perf_counter() - t0
-        machine, own = machine_seconds(), time.process_time() - own0
-        cleaning = sum(cpu_seconds(pid) - c for pid, c in cpu0.items())
-        share = {"ingest_process": own / wall, "cleaning_processes": cleaning / wall,
-                 "others": (machine[0] - machine0[0] - own - cleaning) / wall, "steal": (machine[1] - machine0[1]) / wall}  # fmt: skip
+        used = cpu.stop()
+        share = {"ingest_process": used["own"] / wall, "cleaning_processes": used["watched"] / wall,
+                 "others": used["others"] / wall, "steal": used["steal"] / wall}  # fmt: skip
         await fetcher.aclose()
         publisher.close()
         if service.cleaners is not None:

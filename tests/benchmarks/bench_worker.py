@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 from ingest.contract import Article, content_hash  # noqa: E402
 from ingest.contract.broker import TopicPartition, encode_headers, ensure_topics, make_consumer, make_producer  # noqa: E402
 from processors.documents import from_article  # noqa: E402
-from processors.extract import Extractor  # noqa: E402
+from processors.extract import Document, Extractor  # noqa: E402
 from processors.nlp import build_pipeline, settle_heap  # noqa: E402
 from processors.settings import ProcessorSettings  # noqa: E402
-from tests.support.cpu import cpu_seconds, machine_seconds  # noqa: E402
+from tests.support.cpu import CpuWindow  # noqa: E402
 from tests.support.kafka import broker_for_run, free_port  # noqa: E402
 
 MODEL = os.environ.get("PROCESSOR_SPACY_MODEL", "en_core_web_sm")
@@ -111,8 +111,7 @@ def run_workers(bootstrap: str, articles: list[Article], count: int, partitions:
         time.sleep(0.25)
     sent: dict[str, float] = {}
     spread = even_split(articles, partitions)
-    cpu0 = [cpu_seconds(p.pid) for p in procs]
-    machine0, own0 = machine_seconds(), time.process_time()
+    cpu = CpuWindow(p.pid for p in procs)
     t0 = time.time()
     for i, a in enumerate(articles):
         producer.send(
@@ -134,10 +133,7 @@ def run_workers(bootstrap: str, articles: list[Article], count: int, partitions:
     while sum(probe.committed(tp) or 0 for tp in inputs) < len(warm) + len(articles):
         time.sleep(0.1)
     wall = time.time() - t0
-    busy = [cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
-    machine = machine_seconds()
-    others, steal = machine[0] - machine0[0] - sum(busy), machine[1] - machine0[1]
-    own = time.process_time() - own0  # this process: sending the articles, asking for the committed offsets
+    used = cpu.stop()  # this process's own: sending the articles, asking for the committed offsets
     probe.close()
     rss = [peak_rss_mb(p.pid) for p in procs]
     consumer = make_consumer(bootstrap, None)
@@ -161,9 +157,9 @@ def run_workers(bootstrap: str, articles: list[Article], count: int, partitions:
     for p in procs:
         p.wait(timeout=60)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"articles_per_second": len(articles) / wall, "cpu_share": sum(busy) / wall / len(procs), "p50": q[49], "p95": q[94], "rss_mb": max(rss),
-            "wall": wall, "others_share": others / wall, "bench_share": own / wall,
-            "steal_share": steal / wall}  # fmt: skip
+    return {"articles_per_second": len(articles) / wall, "cpu_share": used["watched"] / wall / len(procs), "p50": q[49],
+            "p95": q[94], "rss_mb": max(rss), "wall": wall, "others_share": (used["others"] + used["own"]) / wall,
+            "bench_share": used["own"] / wall, "steal_share": used["steal"] / wall}  # fmt: skip
 
 
 def main() -> int:
@@ -178,10 +174,13 @@ def main() -> int:
     extractor.extract_batch(docs[:8])
     settle_heap()  # as the worker does after start-up
 
+    def extract_all(some: list[Document]) -> None:
+        for i in range(0, len(some), 32):
+            extractor.extract_batch(some[i : i + 32])
+
     def bare_rate() -> float:
         t0 = time.perf_counter()
-        for i in range(0, len(docs), 32):
-            extractor.extract_batch(docs[i : i + 32])
+        extract_all(docs)
         return len(docs) / (time.perf_counter() - t0)
 
     def bare_in_processes(count: int) -> float:
@@ -194,8 +193,7 @@ def main() -> int:
         def run(part: int) -> None:
             mine = [d for d, p in zip(docs, parts, strict=True) if p == part]
             go.wait()
-            for i in range(0, len(mine), 32):
-                extractor.extract_batch(mine[i : i + 32])
+            extract_all(mine)
 
         procs = [ctx.Process(target=run, args=(part,)) for part in range(count)]
         for proc in procs:

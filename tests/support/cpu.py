@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -31,3 +33,20 @@ def children(pid: int) -> dict[int, str]:
             except FileNotFoundError:
                 continue
     return out
+
+
+class CpuWindow:
+    """CPU seconds used from its start to stop(): by the watched processes (each), by this process, by everything
+    else on the machine (the broker, servers, the system), and taken by the hypervisor (steal)."""
+
+    def __init__(self, watched: Iterable[int]) -> None:
+        self._watched = {pid: cpu_seconds(pid) for pid in watched}
+        self._machine = machine_seconds()
+        self._own = time.process_time()
+
+    def stop(self) -> dict[str, float]:
+        watched = {pid: cpu_seconds(pid) - start for pid, start in self._watched.items()}
+        used, steal = machine_seconds()
+        own = time.process_time() - self._own
+        return {**{f"pid_{pid}": v for pid, v in watched.items()}, "watched": sum(watched.values()), "own": own,
+                "others": used - self._machine[0] - sum(watched.values()) - own, "steal": steal - self._machine[1]}  # fmt: skip
